@@ -1,0 +1,49 @@
+import swc from 'unplugin-swc';
+import { defineConfig } from 'vitest/config';
+
+// One vitest run for the whole monorepo. Tests named `*.db.test.ts` need Postgres: their
+// project starts ONE Postgres for the run (embedded, or DATABASE_URL) and migrates a template
+// database that each test file clones (see packages/db/test/). Everything else is pure.
+const swcPlugin = () =>
+  swc.vite({
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      keepClassNames: true,
+      target: 'es2022',
+    },
+  });
+
+const shared = {
+  server: { deps: { inline: ['type-graphql'] } },
+  exclude: ['**/node_modules/**', '**/dist/**', '.roster/**'],
+};
+
+export default defineConfig({
+  plugins: [swcPlugin()],
+  test: {
+    projects: [
+      {
+        plugins: [swcPlugin()],
+        test: {
+          ...shared,
+          name: 'unit',
+          include: ['{apps,packages,plugins,gpu-runners,bench}/**/*.test.ts'],
+          exclude: [...shared.exclude, '**/*.db.test.ts'],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        plugins: [swcPlugin()],
+        test: {
+          ...shared,
+          name: 'db',
+          include: ['{apps,packages,plugins,gpu-runners,e2e}/**/*.db.test.ts'],
+          globalSetup: ['packages/db/test/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
