@@ -1,1 +1,11 @@
-export {};
+export * from './errors.js';
+export * from './expression/expression.js';
+export * from './expression/references.js';
+export * from './workflow/duration.js';
+export * from './workflow/fan-in.js';
+export * from './workflow/parse.js';
+export * from './workflow/planner.js';
+export type { PathSegment, Problem, ProblemCode } from './workflow/problems.js';
+export * from './workflow/retry.js';
+export * from './workflow/schema.js';
+export * from './workflow/validate.js';
