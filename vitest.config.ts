@@ -39,7 +39,7 @@ export default defineConfig({
           ...shared,
           name: 'db',
           include: ['{apps,packages,plugins,gpu-runners,e2e}/**/*.db.test.ts'],
-          globalSetup: ['packages/db/test/global-setup.ts'],
+          globalSetup: ['packages/testkit/src/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

@@ -1,1 +1,7 @@
-export {};
+export {
+  type CreateLoggerOptions,
+  createLogger,
+  type Logger,
+  type LogLevel,
+  REDACTED_LOG_PATHS,
+} from './logger.js';

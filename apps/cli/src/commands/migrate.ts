@@ -1,0 +1,9 @@
+import type { Config } from '@roster/config';
+import { openDatabase } from '@roster/db';
+
+/** `roster migrate`: applies pending migrations (embedded Postgres or DATABASE_URL), then exits. */
+export async function migrateCommand(config: Config, say: (line: string) => void): Promise<void> {
+  const database = await openDatabase(config);
+  await database.stop();
+  say('✓ Migrations applied');
+}

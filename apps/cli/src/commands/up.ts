@@ -1,0 +1,59 @@
+import path from 'node:path';
+import { createApiServer, seedDemoTenant } from '@roster/api';
+import type { Config } from '@roster/config';
+import { createPool, openDatabase } from '@roster/db';
+import { createLogger } from '@roster/telemetry';
+import { Shutdown } from '../shutdown.js';
+
+export interface UpOptions {
+  say: (line: string) => void;
+  exit: (code: number) => void;
+}
+
+/** `roster up`: the whole stack on one machine (embedded Postgres unless DATABASE_URL). */
+export async function up(config: Config, { say, exit }: UpOptions): Promise<void> {
+  const shutdown = new Shutdown(say);
+  shutdown.onSignals(exit);
+  try {
+    say(
+      config.DATABASE_URL
+        ? '• Using the Postgres in DATABASE_URL; migrating…'
+        : `• Starting the embedded Postgres (data in ${path.resolve(config.ROSTER_HOME, 'pg')}) and migrating…`,
+    );
+    const database = await openDatabase(config);
+    shutdown.add('Postgres', () => database.stop());
+    say(
+      `✓ Postgres ready${database.embedded ? ` on 127.0.0.1:${config.ROSTER_PG_PORT}` : ''}, migrations applied`,
+    );
+
+    const ownerPool = createPool(database.ownerUrl, { max: 2, applicationName: 'roster-up' });
+    shutdown.add('owner pool', () => ownerPool.end());
+    if (config.ROSTER_SEED_DEMO) {
+      const seed = await seedDemoTenant(ownerPool);
+      if (seed.seeded) {
+        say('✓ Seeded the demo tenant. These credentials are shown once; keep them:');
+        say(`    sign-in:  ${seed.email}`);
+        say(`    password: ${seed.password}`);
+        say(`    API key:  ${seed.apiKey}`);
+      } else {
+        say('✓ Demo tenant already present (credentials were shown on the first start)');
+      }
+    }
+
+    const appPool = createPool(database.appUrl, { max: 20, applicationName: 'roster-api' });
+    shutdown.add('API pool', () => appPool.end());
+    const logger = createLogger({ level: config.LOG_LEVEL, name: 'api' });
+    const api = createApiServer({ appPool, logger });
+    shutdown.add('API', () => api.close());
+    await api.listen({ host: config.API_HOST, port: config.API_PORT });
+    const base = `http://${config.API_HOST.includes(':') ? `[${config.API_HOST}]` : config.API_HOST}:${config.API_PORT}`;
+    say('✓ Roster is up:');
+    say(`    API        ${base}`);
+    say(`    health     ${base}/healthz`);
+    say(`    readiness  ${base}/readyz`);
+    say('  Press Ctrl-C to stop.');
+  } catch (err) {
+    await shutdown.run();
+    throw err;
+  }
+}

@@ -1,0 +1,38 @@
+import { loadConfigOrExit } from '@roster/config';
+import { DbError } from '@roster/db';
+import { Command } from 'commander';
+import { migrateCommand } from './commands/migrate.js';
+import { up } from './commands/up.js';
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+/** Known failures print their message (which says what to change), not a stack trace. */
+function fail(err: unknown): never {
+  if (err instanceof DbError) {
+    process.stderr.write(`roster: ${err.message}\n`);
+    process.exit(1);
+  }
+  throw err;
+}
+
+const program = new Command('roster').description(
+  'Roster: the control plane for an AI digital workforce',
+);
+
+program
+  .command('up')
+  .description('start the whole stack on this machine (embedded Postgres unless DATABASE_URL)')
+  .action(async () => {
+    const config = loadConfigOrExit(process.env);
+    await up(config, { say, exit: (code) => process.exit(code) }).catch(fail);
+  });
+
+program
+  .command('migrate')
+  .description('apply pending database migrations and exit')
+  .action(async () => {
+    const config = loadConfigOrExit(process.env);
+    await migrateCommand(config, say).catch(fail);
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,42 @@
+/**
+ * Runs the cleanup steps in reverse order of registration on SIGINT/SIGTERM, once. A second
+ * signal while cleaning up exits at once (the user pressed Ctrl-C twice).
+ */
+export class Shutdown {
+  private readonly steps: Array<{ name: string; run: () => Promise<void> }> = [];
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly say: (line: string) => void) {}
+
+  add(name: string, run: () => Promise<void>): void {
+    this.steps.push({ name, run });
+  }
+
+  onSignals(exit: (code: number) => void): void {
+    const handler = (signal: NodeJS.Signals) => {
+      if (this.running) {
+        this.say(`${signal} again: exiting now.`);
+        exit(130);
+        return;
+      }
+      this.say(`\n${signal}: stopping…`);
+      void this.run().then(() => exit(0));
+    };
+    process.on('SIGINT', handler);
+    process.on('SIGTERM', handler);
+  }
+
+  run(): Promise<void> {
+    this.running ??= (async () => {
+      for (const step of [...this.steps].reverse()) {
+        try {
+          await step.run();
+          this.say(`  stopped ${step.name}`);
+        } catch (err) {
+          this.say(`  ${step.name} did not stop cleanly: ${(err as Error).message}`);
+        }
+      }
+    })();
+    return this.running;
+  }
+}

@@ -1,0 +1,60 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, configKeys, loadConfig } from './index.js';
+
+describe('loadConfig', () => {
+  it('gives laptop defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.API_PORT).toBe(4000);
+    expect(config.API_HOST).toBe('127.0.0.1');
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.ROSTER_SEED_DEMO).toBe(true);
+  });
+
+  it('treats empty variables as unset and coerces numbers and booleans', () => {
+    const config = loadConfig({ API_PORT: '8080', DATABASE_URL: '', ROSTER_SEED_DEMO: 'no' });
+    expect(config.API_PORT).toBe(8080);
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.ROSTER_SEED_DEMO).toBe(false);
+  });
+
+  it('names every bad variable and what it expected', () => {
+    let error: unknown;
+    try {
+      loadConfig({ API_PORT: 'eighty', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const issues = (error as ConfigError).issues;
+    expect(issues.map((i) => i.variable).sort()).toEqual(['API_PORT', 'DATABASE_URL', 'LOG_LEVEL']);
+    expect(issues.find((i) => i.variable === 'LOG_LEVEL')?.expected).toContain('"info"');
+    expect(issues.find((i) => i.variable === 'API_PORT')?.received).toBe('eighty');
+    // A database URL may carry a password: it is never echoed back.
+    expect(issues.find((i) => i.variable === 'DATABASE_URL')?.received).toBeUndefined();
+  });
+
+  it('rejects a port out of range', () => {
+    expect(() => loadConfig({ API_PORT: '70000' })).toThrow(/API_PORT: expected a number <= 65535/);
+  });
+
+  it('lists every variable the README documents', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
+    for (const key of configKeys) expect(readme, `README documents ${key}`).toContain(`\`${key}\``);
+  });
+});
+
+describe('a process started with bad configuration', () => {
+  it('exits with code 2 and names the variable', () => {
+    const script = `import { loadConfigOrExit } from '@roster/config'; loadConfigOrExit(process.env); console.log('started');`;
+    const result = spawnSync(
+      process.execPath,
+      ['--import', '@swc-node/register/esm-register', '--input-type=module', '-e', script],
+      { env: { ...process.env, API_PORT: 'not-a-port' }, encoding: 'utf8' },
+    );
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('API_PORT: expected a whole number');
+    expect(result.stdout).not.toContain('started');
+  });
+});

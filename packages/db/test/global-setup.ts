@@ -1,2 +1,0 @@
-// Placeholder replaced by the real Postgres harness in the same change series.
-export default async function setup(): Promise<void> {}
