@@ -1,1 +1,3 @@
+export * from './identity.js';
 export * from './tenancy.js';
+export * from './workflows.js';
