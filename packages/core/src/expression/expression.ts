@@ -121,16 +121,22 @@ async function evaluateCompiled(
     return fromEvaluationError(error, source, l);
   }
   if (value === undefined) return { ok: true, value: undefined };
-  if (typeof value === 'function') {
+  // A JSON round trip strips JSONata's sequence markers and gives the engine plain data to persist.
+  // JSONata lambdas are objects holding their (circular) environment, so stringify rejects them.
+  let text: string | undefined;
+  try {
+    text = typeof value === 'function' ? undefined : JSON.stringify(value);
+  } catch {
+    text = undefined;
+  }
+  if (text === undefined) {
     return fail(
       'EXPRESSION_RUNTIME',
-      'The expression returned a function: call it, or return data',
+      'The expression returned a function or other non-JSON value: call the function, or return data',
       { source },
     );
   }
-  // A JSON round trip strips JSONata's sequence markers and gives the engine plain data to persist.
-  const text = JSON.stringify(value);
-  const resultBytes = Buffer.byteLength(text ?? '');
+  const resultBytes = Buffer.byteLength(text);
   if (resultBytes > l.maxResultBytes) {
     return fail(
       'EXPRESSION_TOO_LARGE',
@@ -138,7 +144,7 @@ async function evaluateCompiled(
       { source, resultBytes, limit: l.maxResultBytes },
     );
   }
-  return { ok: true, value: text === undefined ? undefined : JSON.parse(text) };
+  return { ok: true, value: JSON.parse(text) };
 }
 
 function fromEvaluationError(

@@ -49,7 +49,7 @@ export function parseWorkflowDefinition(
     return {
       ok: false,
       problems: doc.errors.map((error) => {
-        const pos = error.linePos?.[0];
+        const pos = lines.linePos(error.pos[0]);
         const text = error.message.split('\n')[0] ?? error.message;
         return {
           ...problem(
@@ -57,7 +57,8 @@ export function parseWorkflowDefinition(
             'PARSE_ERROR',
             `${chosen === 'json' ? 'JSON' : 'YAML'} does not parse: ${text}`,
           ),
-          ...(pos ? { line: pos.line, column: pos.col } : {}),
+          line: pos.line,
+          column: pos.col,
         };
       }),
     };

@@ -97,6 +97,12 @@ function valueAt(root: unknown, segments: PathSegment[]): unknown {
   return current;
 }
 
+function expectedName(expected: string): string {
+  if (expected === 'int') return 'a whole number';
+  if (expected === 'object' || expected === 'array') return `an ${expected}`;
+  return `a ${expected}`;
+}
+
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
@@ -149,7 +155,7 @@ export function issuesToProblems(issues: readonly z.core.$ZodIssue[], raw: unkno
             : problem(
                 segments,
                 'INVALID_TYPE',
-                `${where} must be ${issue.expected === 'object' ? 'an object' : `a ${issue.expected}`}, not ${describe(received)}`,
+                `${where} must be ${expectedName(issue.expected)}, not ${describe(received)}`,
               ),
         );
         break;

@@ -1,5 +1,6 @@
 import { CoreError } from '../errors.js';
 import { parseDuration } from './duration.js';
+import { getStep } from './planner.js';
 import type { RetryPolicy, StepType, WorkflowDefinition } from './schema.js';
 
 /** A retry policy with every default filled in and durations in milliseconds. */
@@ -52,10 +53,9 @@ export function runDeadlineMs(definition: WorkflowDefinition): number {
 }
 
 /** Resolves a step's timeout and retry policy: step fields, then workflow defaults, then built-ins. */
-export function resolveStepPolicy(
-  definition: WorkflowDefinition,
-  step: { type: StepType; timeout?: string; retry?: RetryPolicy },
-): StepPolicy {
+export function resolveStepPolicy(definition: WorkflowDefinition, stepId: string): StepPolicy {
+  const { step: found } = getStep(definition, stepId);
+  const step: { type: StepType; timeout?: string; retry?: RetryPolicy } = found;
   const human = step.type === 'review' || step.type === 'approval';
   const inherited = SINGLE_ATTEMPT.has(step.type) ? undefined : definition.defaults?.retry;
   const own = step.retry;
@@ -63,10 +63,12 @@ export function resolveStepPolicy(
   const fallbackAttempts = SINGLE_ATTEMPT.has(step.type) ? 1 : DEFAULT_RETRY.maxAttempts;
   const retryable = own?.retryable ?? inherited?.retryable;
   return {
+    // A person's SLA is not a machine timeout: human steps ignore defaults.timeout.
     timeoutMs: parseDuration(
       step.timeout ??
-        definition.defaults?.timeout ??
-        (human ? DEFAULT_HUMAN_STEP_TIMEOUT : DEFAULT_STEP_TIMEOUT),
+        (human
+          ? DEFAULT_HUMAN_STEP_TIMEOUT
+          : (definition.defaults?.timeout ?? DEFAULT_STEP_TIMEOUT)),
     ),
     retry: {
       maxAttempts: own?.maxAttempts ?? inherited?.maxAttempts ?? fallbackAttempts,

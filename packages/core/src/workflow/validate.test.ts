@@ -310,6 +310,19 @@ describe('bad definitions report each problem at its path', () => {
     expect(unknown?.message).toContain('use one of classify, route, act, ask');
   });
 
+  it('asks for whole numbers where counts are expected', () => {
+    const def = base();
+    steps(def).act!.retry = { maxAttempts: 2.5 };
+    const result = validateWorkflowDefinition(def);
+    expect(result.ok ? [] : result.problems.map((p) => [p.path, p.code, p.message])).toEqual([
+      [
+        'steps.act.retry.maxAttempts',
+        'INVALID_TYPE',
+        'steps.act.retry.maxAttempts must be a whole number, not number 2.5',
+      ],
+    ]);
+  });
+
   it('rejects a value that is not an object', () => {
     expect(problemsOf('start: a')).toEqual([{ path: '', code: 'INVALID_TYPE' }]);
   });
