@@ -1,1 +1,49 @@
-export {};
+export { canonicalize, type JsonValue } from './canonical-json.js';
+export {
+  appendToChain,
+  type ChainHead,
+  checkLink,
+  GENESIS_HASH,
+  genesisHead,
+  hashEvent,
+  headOf,
+  type LinkProblem,
+} from './chain.js';
+export { CSV_COLUMNS, type CsvOptions, csvRow, writeCsv } from './csv.js';
+export {
+  type AuditDigest,
+  type DigestCheck,
+  type DigestFields,
+  digestHash,
+  signDigest,
+  verifyDigest,
+} from './digest.js';
+export { AuditError, type AuditErrorCode } from './errors.js';
+export {
+  ACTOR_TYPES,
+  type ActorType,
+  type AuditActor,
+  type AuditEvent,
+  type AuditEventBody,
+  type AuditEventDraft,
+  type AuditSubject,
+} from './event.js';
+export { EXPORT_FORMAT, EXPORT_VERSION, type ExportHeader } from './export-header.js';
+export {
+  ExportVerifier,
+  type VerifiedExport,
+  type VerifyFailure,
+  type VerifyFailureCode,
+  type VerifyResult,
+  verifyExport,
+} from './export-verifier.js';
+export { type ExportInput, eventLine, writeExport } from './export-writer.js';
+export {
+  createPublicKeyRing,
+  generateSigningKeyPair,
+  keyIdOf,
+  type PublicKeyInput,
+  type PublicKeyRing,
+  type SigningKeyPair,
+} from './keys.js';
+export { splitLines, withNewlines } from './lines.js';

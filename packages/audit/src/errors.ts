@@ -1,0 +1,25 @@
+/** Stable codes of errors raised by `@roster/audit`. */
+export type AuditErrorCode =
+  /** A value cannot be written as canonical JSON (undefined, NaN, a Date, a cycle, ...). */
+  | 'AUDIT_NOT_JSON'
+  /** An event draft or chain head is malformed or belongs to another tenant. */
+  | 'AUDIT_INVALID_EVENT'
+  /** A key is missing, malformed, or not an ed25519 key. */
+  | 'AUDIT_INVALID_KEY'
+  /** Digest fields are malformed (bad seq, hash, period, ...). */
+  | 'AUDIT_INVALID_DIGEST'
+  /** The events and digests handed to the export writer do not form a verifiable export. */
+  | 'AUDIT_EXPORT_INCONSISTENT';
+
+/** Errors raised while building audit records. Verification failures are results, not errors. */
+export class AuditError extends Error {
+  constructor(
+    readonly code: AuditErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AuditError';
+  }
+}
