@@ -1,1 +1,51 @@
-export {};
+export { type BundleOptions, bundlePlugin, type PluginBundle } from './bundle.js';
+export {
+  type AddressVerdict,
+  createEgressPolicy,
+  type EgressPolicy,
+  type EgressPolicyOptions,
+} from './egress-policy.js';
+export {
+  isPluginHostError,
+  PluginHostError,
+  type PluginHostErrorCode,
+  type SerializedPluginHostError,
+} from './errors.js';
+export {
+  createHostDispatch,
+  type HostCallInfo,
+  type HostCapabilities,
+  type HostDispatch,
+  type InvocationGrant,
+  type KvCapability,
+  type SmtpCapability,
+  type SqlCapability,
+} from './host-bridge.js';
+export {
+  type ConnectGuard,
+  createHttpEgress,
+  type HostHttpRequest,
+  type HostHttpResponse,
+  type HttpEgress,
+  type HttpEgressOptions,
+  type Resolver,
+} from './http-egress.js';
+export {
+  createPluginPool,
+  type PluginPool,
+  type PluginPoolOptions,
+  type PluginPoolStats,
+} from './pool.js';
+export {
+  type ConnectionResilience,
+  type ConnectionResilienceOptions,
+  createConnectionResilience,
+} from './resilience.js';
+export {
+  createSandbox,
+  type InvocationLog,
+  type InvokeRequest,
+  type InvokeResult,
+  type Sandbox,
+  type SandboxLimits,
+} from './sandbox.js';

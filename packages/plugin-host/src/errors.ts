@@ -1,0 +1,62 @@
+export type PluginHostErrorCode =
+  /** A host call the installation has not granted, or the plugin did not declare. */
+  | 'FORBIDDEN'
+  /** http.fetch to an undeclared host or to an address the egress policy blocks. */
+  | 'EGRESS_DENIED'
+  | 'HTTP_FAILED'
+  | 'HTTP_TIMEOUT'
+  | 'RESPONSE_TOO_LARGE'
+  /** The connection's circuit breaker is open after repeated upstream failures. */
+  | 'CIRCUIT_OPEN'
+  | 'RATE_LIMITED'
+  | 'INPUT_INVALID'
+  | 'OUTPUT_INVALID'
+  | 'UNKNOWN_ACTION'
+  /** The action threw (or rejected) inside the sandbox. */
+  | 'ACTION_FAILED'
+  /** The invocation ran past its time budget. */
+  | 'TIMEOUT'
+  | 'MEMORY_LIMIT'
+  | 'STACK_OVERFLOW'
+  /** The bundle failed to evaluate or does not register a connector. */
+  | 'BUNDLE_INVALID'
+  | 'BUNDLE_FAILED'
+  /** The WASM engine itself failed; the module was replaced. */
+  | 'SANDBOX_CRASHED'
+  /** The worker process died while running the invocation; the pool replaced it. */
+  | 'WORKER_CRASHED'
+  | 'POOL_CLOSED'
+  | 'INVALID_LIMITS';
+
+export interface SerializedPluginHostError {
+  readonly code: PluginHostErrorCode;
+  readonly message: string;
+  readonly details?: Record<string, unknown>;
+}
+
+export class PluginHostError extends Error {
+  override readonly name = 'PluginHostError';
+  constructor(
+    readonly code: PluginHostErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  toJSON(): SerializedPluginHostError {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+
+  /** Rebuilds an error that crossed a process boundary (IPC) or the sandbox boundary. */
+  static fromJSON(data: SerializedPluginHostError): PluginHostError {
+    return new PluginHostError(data.code, data.message, data.details);
+  }
+}
+
+export function isPluginHostError(error: unknown): error is PluginHostError {
+  return error instanceof PluginHostError;
+}

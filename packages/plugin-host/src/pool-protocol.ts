@@ -1,0 +1,36 @@
+import type { SerializedPluginHostError } from './errors.js';
+import type { InvokeRequest, InvokeResult } from './sandbox.js';
+
+/** Messages between the pool (parent) and a sandbox worker process over IPC. */
+export type ToWorker =
+  | { readonly type: 'invoke'; readonly id: number; readonly request: InvokeRequest }
+  | {
+      readonly type: 'host-result';
+      readonly id: number;
+      readonly callId: number;
+      readonly ok: boolean;
+      readonly value?: unknown;
+      readonly error?: SerializedPluginHostError;
+    };
+
+export type FromWorker =
+  | { readonly type: 'ready' }
+  | {
+      readonly type: 'host-call';
+      readonly id: number;
+      readonly callId: number;
+      readonly method: string;
+      readonly args: unknown;
+    }
+  | {
+      readonly type: 'result';
+      readonly id: number;
+      readonly ok: true;
+      readonly result: InvokeResult;
+    }
+  | {
+      readonly type: 'result';
+      readonly id: number;
+      readonly ok: false;
+      readonly error: SerializedPluginHostError;
+    };

@@ -1,0 +1,498 @@
+import type { CapabilityName, LogLevel, PluginManifest } from '@roster/plugin-sdk';
+import type {
+  QuickJSContext,
+  QuickJSDeferredPromise,
+  QuickJSHandle,
+  QuickJSRuntime,
+} from 'quickjs-emscripten-core';
+import { PluginHostError, type SerializedPluginHostError } from './errors.js';
+import { GUEST_PRELUDE } from './guest-prelude.js';
+import { createHostDispatch, type HostCapabilities, type HostDispatch } from './host-bridge.js';
+import { SchemaValidator } from './io-validation.js';
+import { QuickJSEngine } from './quickjs-engine.js';
+
+export interface SandboxLimits {
+  /** Wall-clock budget for the whole invocation, host calls included. Default 5 000 ms. */
+  readonly timeoutMs?: number;
+  /** QuickJS heap limit. Default 32 MiB. */
+  readonly memoryBytes?: number;
+  /** Guest stack. Default and maximum 256 KiB (deeper guest recursion can exhaust Node's own stack). */
+  readonly stackBytes?: number;
+  /** Host calls per invocation. Default 100. */
+  readonly maxHostCalls?: number;
+  /** Log entries kept per invocation. Default 100. */
+  readonly maxLogEntries?: number;
+}
+
+/** Past this WASM heap size the module is replaced after the invocation, returning the memory. */
+const RECYCLE_HEAP_BYTES = 256 * 1024 * 1024;
+
+export interface InvokeRequest {
+  /** The bundle from `bundlePlugin`. */
+  readonly code: string;
+  readonly manifest: PluginManifest;
+  readonly actionId: string;
+  readonly input: unknown;
+  /** The decrypted connection. Default `{}`. */
+  readonly secrets?: Readonly<Record<string, string>>;
+  readonly grantedScopes: readonly CapabilityName[];
+  /** `run/step/attempt`. */
+  readonly idempotencyKey: string;
+  readonly installationId?: string;
+  /** Keys the circuit breaker and rate limit. Default: the plugin id. */
+  readonly connectionId?: string;
+  readonly limits?: SandboxLimits;
+}
+
+export interface InvocationLog {
+  readonly level: LogLevel;
+  readonly message: string;
+  readonly fields?: unknown;
+}
+
+export interface InvokeResult {
+  readonly output: unknown;
+  readonly logs: InvocationLog[];
+  readonly hostCalls: number;
+  readonly durationMs: number;
+}
+
+export interface Sandbox {
+  /** Runs one action in a fresh QuickJS runtime with `capabilities` as its only way out. */
+  invokeAction(
+    request: InvokeRequest & { readonly capabilities: HostCapabilities },
+  ): Promise<InvokeResult>;
+  /** Same, with host calls sent to `dispatch` (the worker pool forwards them to its parent). */
+  invokeWithDispatch(request: InvokeRequest, dispatch: HostDispatch): Promise<InvokeResult>;
+  /** How many times the WASM module was replaced after a host-level crash. */
+  readonly recycleCount: number;
+}
+
+const MAX_STACK = 256 * 1024;
+const LEVELS = new Set<LogLevel>(['debug', 'info', 'warn', 'error']);
+
+function resolveLimits(limits: SandboxLimits = {}) {
+  const resolved = {
+    timeoutMs: limits.timeoutMs ?? 5000,
+    memoryBytes: limits.memoryBytes ?? 32 * 1024 * 1024,
+    stackBytes: limits.stackBytes ?? MAX_STACK,
+    maxHostCalls: limits.maxHostCalls ?? 100,
+    maxLogEntries: limits.maxLogEntries ?? 100,
+  };
+  if (resolved.stackBytes <= 0 || resolved.stackBytes > MAX_STACK) {
+    throw new PluginHostError('INVALID_LIMITS', `stackBytes must be between 1 and ${MAX_STACK}.`, {
+      ...resolved,
+    });
+  }
+  if (resolved.timeoutMs <= 0 || resolved.memoryBytes <= 0) {
+    throw new PluginHostError('INVALID_LIMITS', 'timeoutMs and memoryBytes must be positive.', {
+      ...resolved,
+    });
+  }
+  return resolved;
+}
+
+function timeoutError(timeoutMs: number): PluginHostError {
+  return new PluginHostError(
+    'TIMEOUT',
+    `The action ran past its ${timeoutMs} ms budget and was stopped.`,
+    {
+      timeoutMs,
+    },
+  );
+}
+
+/** Maps an error thrown inside QuickJS to a typed error. */
+function guestFailure(dumped: unknown, timeoutMs: number, memoryBytes: number): PluginHostError {
+  const e = (
+    typeof dumped === 'object' && dumped !== null ? dumped : { message: String(dumped) }
+  ) as {
+    name?: string;
+    message?: string;
+  };
+  const text = `${e.name ?? ''}: ${e.message ?? ''}`;
+  if (/interrupted/i.test(text)) return timeoutError(timeoutMs);
+  if (
+    /out of memory|memory limit|allocation|invalid array buffer length|invalid array length|string too long/i.test(
+      text,
+    )
+  ) {
+    return new PluginHostError(
+      'MEMORY_LIMIT',
+      `The action exceeded its ${memoryBytes}-byte memory limit and was stopped.`,
+      { memoryBytes, guest: text },
+    );
+  }
+  if (/stack overflow|call stack/i.test(text)) {
+    return new PluginHostError(
+      'STACK_OVERFLOW',
+      'The action recursed too deeply and was stopped.',
+      { guest: text },
+    );
+  }
+  return new PluginHostError('ACTION_FAILED', `The action threw ${text}`, {
+    name: e.name,
+    message: e.message,
+  });
+}
+
+/** A crash of the engine itself, not of guest code: the WASM module may be corrupt. */
+function isHostLevelCrash(error: unknown): boolean {
+  return error instanceof RangeError || (error instanceof Error && error.name === 'RuntimeError');
+}
+
+function safely(fn: () => void): boolean {
+  try {
+    fn();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function createSandbox(
+  options: { engine?: QuickJSEngine; validator?: SchemaValidator } = {},
+): Sandbox {
+  const engine = options.engine ?? new QuickJSEngine();
+  const validator = options.validator ?? new SchemaValidator();
+
+  async function runGuest(request: InvokeRequest, dispatch: HostDispatch) {
+    const limits = resolveLimits(request.limits);
+    const action = request.manifest.actions[request.actionId]!;
+    const module = await engine.module();
+    const started = Date.now();
+    const deadline = started + limits.timeoutMs;
+    const logs: InvocationLog[] = [];
+    const hostErrors = new Map<number, PluginHostError>();
+    const pending = new Set<QuickJSDeferredPromise>();
+    const abort = new AbortController();
+    let hostCalls = 0;
+    let rt: QuickJSRuntime | undefined;
+    let vm: QuickJSContext | undefined;
+    const handles: QuickJSHandle[] = [];
+    let crashed = false;
+    const heapAtStart = QuickJSEngine.heapBytes(module);
+    let heapExceeded = false;
+    const memoryError = () =>
+      new PluginHostError(
+        'MEMORY_LIMIT',
+        `The action exceeded its ${limits.memoryBytes}-byte memory limit and was stopped.`,
+        {
+          memoryBytes: limits.memoryBytes,
+        },
+      );
+
+    let settleOutcome!: (
+      outcome: { ok: true; json: string } | { ok: false; error: PluginHostError },
+    ) => void;
+    const outcome = new Promise<{ ok: true; json: string } | { ok: false; error: PluginHostError }>(
+      (resolve) => {
+        settleOutcome = resolve;
+      },
+    );
+    let done = false;
+    const finish = (result: { ok: true; json: string } | { ok: false; error: PluginHostError }) => {
+      if (done) return;
+      done = true;
+      settleOutcome(result);
+    };
+    const fail = (error: PluginHostError) =>
+      finish({
+        ok: false,
+        error: heapExceeded && error.code !== 'MEMORY_LIMIT' ? memoryError() : error,
+      });
+
+    const pump = () => {
+      if (done || !rt || !vm) return;
+      try {
+        const jobs = rt.executePendingJobs();
+        if (jobs.error) {
+          const dumped = safeDump(vm, jobs.error);
+          safely(() => jobs.error.dispose());
+          fail(guestFailure(dumped, limits.timeoutMs, limits.memoryBytes));
+        }
+      } catch (error) {
+        crashed ||= isHostLevelCrash(error);
+        fail(
+          new PluginHostError(
+            'SANDBOX_CRASHED',
+            'The sandbox engine failed; it was replaced.',
+            {},
+            { cause: error },
+          ),
+        );
+      }
+    };
+
+    const timer = setTimeout(() => fail(timeoutError(limits.timeoutMs)), limits.timeoutMs);
+
+    try {
+      rt = module.newRuntime();
+      rt.setMemoryLimit(limits.memoryBytes);
+      rt.setMaxStackSize(limits.stackBytes);
+      // Polled by QuickJS every few thousand operations: the deadline, and heap growth that
+      // setMemoryLimit misses (many allocations that are each under the limit).
+      rt.setInterruptHandler(() => {
+        if (Date.now() > deadline) return true;
+        if (QuickJSEngine.heapBytes(module) - heapAtStart > limits.memoryBytes) {
+          heapExceeded = true;
+          return true;
+        }
+        return false;
+      });
+      vm = rt.newContext();
+      const ctx = vm;
+
+      const callFn = ctx.newFunction('__rosterCall', (methodHandle, argsHandle) => {
+        const method = ctx.getString(methodHandle);
+        const argsJson = ctx.getString(argsHandle);
+        if (method === 'log') {
+          if (logs.length < limits.maxLogEntries) logs.push(parseLog(argsJson));
+          return;
+        }
+        const deferred = ctx.newPromise();
+        pending.add(deferred);
+        const reply = (payload: string) => {
+          if (done || !deferred.alive) return;
+          const value = ctx.newString(payload);
+          deferred.resolve(value);
+          value.dispose();
+          pending.delete(deferred);
+          pump();
+        };
+        const refuse = (error: PluginHostError) => {
+          const ref = hostErrors.size + 1;
+          hostErrors.set(ref, error);
+          reply(JSON.stringify({ ok: false, error: { ...error.toJSON(), ref } }));
+        };
+        hostCalls += 1;
+        if (hostCalls > limits.maxHostCalls) {
+          refuse(
+            new PluginHostError(
+              'FORBIDDEN',
+              `More than ${limits.maxHostCalls} host calls in one invocation.`,
+            ),
+          );
+        } else {
+          let args: unknown;
+          try {
+            args = JSON.parse(argsJson);
+          } catch {
+            args = null;
+          }
+          dispatch(method, args, abort.signal).then(
+            (value) => reply(JSON.stringify({ ok: true, value: value ?? null })),
+            (error: unknown) =>
+              refuse(
+                error instanceof PluginHostError
+                  ? error
+                  : new PluginHostError(
+                      'HTTP_FAILED',
+                      `Host call ${method} failed.`,
+                      {},
+                      { cause: error },
+                    ),
+              ),
+          );
+        }
+        return deferred.handle;
+      });
+      handles.push(callFn);
+      ctx.setProp(ctx.global, '__rosterCall', callFn);
+
+      const settleFn = ctx.newFunction('__rosterSettle', (okHandle, jsonHandle) => {
+        const ok = ctx.dump(okHandle) === true;
+        const json = ctx.getString(jsonHandle);
+        if (ok) finish({ ok: true, json });
+        else if (Date.now() >= deadline) fail(timeoutError(limits.timeoutMs));
+        else fail(actionFailure(json, hostErrors, request.actionId, limits));
+      });
+      handles.push(settleFn);
+      ctx.setProp(ctx.global, '__rosterSettle', settleFn);
+
+      const invokeFn = unwrapOrFail(
+        ctx,
+        ctx.evalCode(GUEST_PRELUDE, 'roster-prelude.js'),
+        limits,
+        'BUNDLE_INVALID',
+      );
+      handles.push(invokeFn);
+      const plugin = unwrapOrFail(
+        ctx,
+        ctx.evalCode(`${request.code}\n;globalThis.__rosterPlugin`, 'plugin.js'),
+        limits,
+        'BUNDLE_INVALID',
+      );
+      handles.push(plugin);
+      const actionIdHandle = ctx.newString(request.actionId);
+      handles.push(actionIdHandle);
+      const payload = ctx.newString(
+        JSON.stringify({
+          input: request.input,
+          secrets: request.secrets ?? {},
+          idempotencyKey: request.idempotencyKey,
+          uses: action.uses.filter((name) => request.manifest.capabilities[name] !== undefined),
+        }),
+      );
+      handles.push(payload);
+      const invoked = ctx.callFunction(invokeFn, ctx.undefined, plugin, actionIdHandle, payload);
+      handles.push(unwrapOrFail(ctx, invoked, limits, 'ACTION_FAILED'));
+      pump();
+      const result = await outcome;
+      if (!result.ok) throw result.error;
+      return { json: result.json, logs, hostCalls, durationMs: Date.now() - started };
+    } catch (error) {
+      if (error instanceof PluginHostError) throw heapExceeded ? memoryError() : error;
+      crashed ||= isHostLevelCrash(error);
+      throw new PluginHostError(
+        'SANDBOX_CRASHED',
+        'The sandbox engine failed; it was replaced.',
+        {},
+        { cause: error },
+      );
+    } finally {
+      done = true;
+      clearTimeout(timer);
+      abort.abort();
+      // Dispose defensively: a leaked handle makes rt.dispose() abort inside WASM.
+      for (const deferred of pending) safely(() => deferred.dispose());
+      for (const handle of handles.reverse()) safely(() => handle.alive && handle.dispose());
+      const clean = safely(() => vm?.dispose()) && safely(() => rt?.dispose());
+      if (crashed || !clean || QuickJSEngine.heapBytes(module) > RECYCLE_HEAP_BYTES)
+        engine.recycle();
+    }
+  }
+
+  async function invokeWithDispatch(
+    request: InvokeRequest,
+    dispatch: HostDispatch,
+  ): Promise<InvokeResult> {
+    const action = Object.hasOwn(request.manifest.actions, request.actionId)
+      ? request.manifest.actions[request.actionId]
+      : undefined;
+    if (!action) {
+      throw new PluginHostError(
+        'UNKNOWN_ACTION',
+        `Plugin ${request.manifest.id} has no action "${request.actionId}"; it has: ${Object.keys(request.manifest.actions).join(', ')}.`,
+      );
+    }
+    const input = validator.validate(action.input, request.input);
+    if (!input.valid) {
+      throw new PluginHostError(
+        'INPUT_INVALID',
+        `Input for "${request.actionId}" does not match its schema: ${input.issues.join('; ')}.`,
+        {
+          issues: input.issues,
+        },
+      );
+    }
+    const run = await runGuest(request, dispatch);
+    const output: unknown = JSON.parse(run.json);
+    const checked = validator.validate(action.output, output);
+    if (!checked.valid) {
+      throw new PluginHostError(
+        'OUTPUT_INVALID',
+        `Plugin ${request.manifest.id} returned output for "${request.actionId}" that does not match its schema: ${checked.issues.join('; ')}. Fix the plugin.`,
+        { issues: checked.issues },
+      );
+    }
+    return { output, logs: run.logs, hostCalls: run.hostCalls, durationMs: run.durationMs };
+  }
+
+  return {
+    invokeWithDispatch,
+    invokeAction: (request) =>
+      invokeWithDispatch(request, createHostDispatch(request.capabilities, request)),
+    get recycleCount() {
+      return engine.recycleCount;
+    },
+  };
+}
+
+function safeDump(vm: QuickJSContext, handle: QuickJSHandle): unknown {
+  try {
+    return vm.dump(handle);
+  } catch {
+    return { name: 'Error', message: 'out of memory (error could not be read)' };
+  }
+}
+
+function unwrapOrFail(
+  vm: QuickJSContext,
+  result: ReturnType<QuickJSContext['evalCode']>,
+  limits: { timeoutMs: number; memoryBytes: number },
+  code: 'BUNDLE_INVALID' | 'ACTION_FAILED',
+): QuickJSHandle {
+  if (!result.error) return result.value;
+  const dumped = safeDump(vm, result.error);
+  safely(() => result.error.dispose());
+  const failure = guestFailure(dumped, limits.timeoutMs, limits.memoryBytes);
+  if (failure.code !== 'ACTION_FAILED' || code === 'ACTION_FAILED') throw failure;
+  throw new PluginHostError(
+    'BUNDLE_INVALID',
+    `The plugin bundle failed to load: ${failure.message}`,
+    failure.details,
+  );
+}
+
+function parseLog(json: string): InvocationLog {
+  try {
+    const entry = JSON.parse(json) as { level?: string; message?: string; fields?: unknown };
+    const level = LEVELS.has(entry.level as LogLevel) ? (entry.level as LogLevel) : 'info';
+    const message = String(entry.message ?? '').slice(0, 2000);
+    return entry.fields === undefined
+      ? { level, message }
+      : { level, message, fields: entry.fields };
+  } catch {
+    return { level: 'info', message: json.slice(0, 2000) };
+  }
+}
+
+function actionFailure(
+  json: string,
+  hostErrors: Map<number, PluginHostError>,
+  actionId: string,
+  limits: { timeoutMs: number; memoryBytes: number },
+): PluginHostError {
+  let parsed: {
+    kind?: string;
+    error?: { name?: string; message?: string; code?: string; hostRef?: number };
+  };
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    parsed = {};
+  }
+  if (parsed.kind === 'unknown-action') {
+    return new PluginHostError(
+      'UNKNOWN_ACTION',
+      `The bundle does not register action "${actionId}": rebuild it with bundlePlugin.`,
+    );
+  }
+  if (parsed.kind === 'output') {
+    return new PluginHostError(
+      'OUTPUT_INVALID',
+      `The output of "${actionId}" is not JSON data: ${parsed.error?.message}.`,
+    );
+  }
+  // An uncaught host refusal keeps its own code (FORBIDDEN, EGRESS_DENIED...); the ref proves the
+  // host raised it in this invocation, so plugin code cannot forge host codes.
+  const ref = parsed.error?.hostRef;
+  const hostError = ref === undefined ? undefined : hostErrors.get(ref);
+  if (hostError && hostError.message === parsed.error?.message) return hostError;
+  // Engine limits surface as InternalError/RangeError, which async code turns into rejections.
+  if (parsed.error?.name === 'InternalError' || parsed.error?.name === 'RangeError') {
+    const limit = guestFailure(parsed.error, limits.timeoutMs, limits.memoryBytes);
+    if (limit.code !== 'ACTION_FAILED') return limit;
+  }
+  const serialized: SerializedPluginHostError = {
+    code: 'ACTION_FAILED',
+    message: `Action "${actionId}" threw ${parsed.error?.name ?? 'Error'}: ${parsed.error?.message ?? 'unknown error'}`,
+    details: {
+      name: parsed.error?.name,
+      message: parsed.error?.message,
+      pluginCode: parsed.error?.code,
+    },
+  };
+  return PluginHostError.fromJSON(serialized);
+}
