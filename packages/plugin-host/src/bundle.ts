@@ -99,7 +99,14 @@ async function manifestOf(entry: string): Promise<PluginManifest> {
     });
     text = result.outputFiles[0]!.text;
   } catch (error) {
-    throw bundleFailure(entry, error);
+    const failure = bundleFailure(entry, error);
+    // The sandbox build already parsed the code, so this is about the entry's exports.
+    throw new PluginHostError(
+      'BUNDLE_INVALID',
+      `${entry} must \`export default defineConnector({...})\`: ${failure.message}`,
+      { entryFile: entry },
+      { cause: error },
+    );
   }
   const file = join(tmpdir(), `roster-manifest-${randomUUID()}.mjs`);
   await writeFile(file, text);
