@@ -15,6 +15,11 @@ export interface MigrateOptions {
   /** When given, roster_app may log in with this password (set on every run, so it can rotate). */
   appPassword?: string;
   migrationsDir?: string;
+  /**
+   * Runs after the SQL migrations, as the owner and under the same lock: schemas that another
+   * library installs itself (the engine installs graphile-worker's). Default: none.
+   */
+  afterMigrate?: (ownerUrl: string) => Promise<void>;
 }
 
 /**
@@ -46,6 +51,18 @@ export async function migrate(ownerUrl: string, options: MigrateOptions = {}): P
         {},
         { cause },
       );
+    }
+    if (options.afterMigrate) {
+      try {
+        await options.afterMigrate(ownerUrl);
+      } catch (cause) {
+        throw new DbError(
+          'MIGRATION_FAILED',
+          `Migration step after the SQL migrations failed: ${(cause as Error).message}`,
+          {},
+          { cause },
+        );
+      }
     }
     if (options.appPassword !== undefined) {
       await client.query(

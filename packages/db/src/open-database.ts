@@ -3,7 +3,7 @@ import type { Config } from '@roster/config';
 import { appUrlFor } from './connection-urls.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { loadOrCreateLocalCredentials } from './local-credentials.js';
-import { migrate } from './migrate.js';
+import { type MigrateOptions, migrate } from './migrate.js';
 
 export interface OpenDatabase {
   /** Owner URL: migrations and operator tasks only. */
@@ -23,12 +23,13 @@ export interface OpenDatabase {
 export async function openDatabase(
   config: Pick<Config, 'DATABASE_URL' | 'DATABASE_APP_PASSWORD' | 'ROSTER_HOME' | 'ROSTER_PG_PORT'>,
   log: (line: string) => void = () => {},
+  options: Pick<MigrateOptions, 'afterMigrate'> = {},
 ): Promise<OpenDatabase> {
   const home = path.resolve(config.ROSTER_HOME);
   const local = await loadOrCreateLocalCredentials(home);
   const appPassword = config.DATABASE_APP_PASSWORD ?? local.appPassword;
   if (config.DATABASE_URL) {
-    await migrate(config.DATABASE_URL, { appPassword });
+    await migrate(config.DATABASE_URL, { appPassword, ...options });
     return {
       ownerUrl: config.DATABASE_URL,
       appUrl: appUrlFor(config.DATABASE_URL, appPassword),
@@ -43,7 +44,7 @@ export async function openDatabase(
     log,
   });
   try {
-    await migrate(pg.url, { appPassword });
+    await migrate(pg.url, { appPassword, ...options });
   } catch (err) {
     await pg.stop();
     throw err;

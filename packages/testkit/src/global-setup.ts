@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { migrate, type RunningPostgres, startEmbeddedPostgres, withDatabase } from '@roster/db';
+import { installWorkerSchema } from '@roster/engine';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 
@@ -47,7 +48,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${templateDatabase}`);
-  await migrate(withDatabase(serverUrl, templateDatabase), { appPassword });
+  await migrate(withDatabase(serverUrl, templateDatabase), {
+    appPassword,
+    afterMigrate: installWorkerSchema,
+  });
   await admin.end();
   project.provide('testPostgres', { serverUrl, templateDatabase, appPassword });
 

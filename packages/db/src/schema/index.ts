@@ -1,3 +1,4 @@
 export * from './identity.js';
+export * from './runs.js';
 export * from './tenancy.js';
 export * from './workflows.js';

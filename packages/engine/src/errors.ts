@@ -1,0 +1,51 @@
+import { type ApiErrorCode, RosterError } from '@roster/core';
+
+export type EngineErrorCode =
+  /** The run, workflow, version or step does not exist in this tenant. */
+  | 'NOT_FOUND'
+  /** An idempotency key was reused with another input, or the run is not in a state for this. */
+  | 'CONFLICT'
+  /** The caller's input is invalid (too many runs, bad step id, ...). */
+  | 'BAD_USER_INPUT'
+  /** A stored workflow version does not validate any more. */
+  | 'DEFINITION_INVALID'
+  /** A step type the engine cannot run yet. */
+  | 'STEP_TYPE_UNSUPPORTED'
+  /** No executor is registered for a connector or decision step. */
+  | 'EXECUTOR_MISSING'
+  /** Installing graphile-worker's schema failed. */
+  | 'WORKER_SCHEMA_FAILED';
+
+const API_CODES: Partial<Record<EngineErrorCode, ApiErrorCode>> = {
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+};
+
+/** A failure of an engine service, with a stable code and a message that says what to change. */
+export class EngineError extends RosterError<EngineErrorCode> {
+  constructor(
+    code: EngineErrorCode,
+    message: string,
+    details?: Record<string, unknown>,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, details, { ...options, apiCode: API_CODES[code] ?? 'INTERNAL' });
+  }
+}
+
+/**
+ * What an executor throws to fail a step attempt. `code` is an UPPER_SNAKE error code that the
+ * step's retry policy (`retryable`, `fatal`) and `catch` clauses match; `fatal: true` stops
+ * retries regardless of the policy.
+ */
+export class StepFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly options: { fatal?: boolean; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'StepFailure';
+  }
+}

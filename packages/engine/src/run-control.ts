@@ -1,0 +1,260 @@
+import { getStep } from '@roster/core';
+import { type Pool, type PoolClient, withTenant } from '@roster/db';
+import { loadDefinition, sharedDefinitions } from './definitions.js';
+import {
+  DEFAULT_MAX_RUNS_PER_TENANT,
+  type EngineOptions,
+  JOB_MAX_ATTEMPTS,
+} from './engine-options.js';
+import { EngineError } from './errors.js';
+import { admit } from './start-run.js';
+import { succeedStep } from './step-outcomes.js';
+import { stepJob, type TransitionResult } from './transition.js';
+
+interface RunRow {
+  id: string;
+  status: string;
+  workflow_id: string;
+  workflow_version: number;
+  generation: number;
+  failed_step: string | null;
+}
+
+async function lockRun(client: PoolClient, tenantId: string, runId: string): Promise<RunRow> {
+  const { rows } = await client.query<RunRow>(
+    `SELECT id, status, workflow_id, workflow_version, generation, failed_step FROM runs
+      WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
+    [tenantId, runId],
+  );
+  const run = rows[0];
+  if (!run) {
+    throw new EngineError('NOT_FOUND', `Run ${runId} does not exist in this tenant.`, { runId });
+  }
+  return run;
+}
+
+/**
+ * Cancels an active run: no further step starts (jobs already queued find it cancelled and do
+ * nothing), waiting steps and open review tasks are cancelled, and a queued run takes its slot.
+ */
+export async function cancelRun(
+  pool: Pool,
+  tenantId: string,
+  runId: string,
+  options: EngineOptions = {},
+): Promise<{ runId: string; status: 'cancelled' }> {
+  return withTenant(pool, tenantId, async ({ client }) => {
+    const run = await lockRun(client, tenantId, runId);
+    if (!['queued', 'running', 'waiting'].includes(run.status)) {
+      throw new EngineError(
+        'CONFLICT',
+        `Run ${runId} is ${run.status}; only queued, running or waiting runs can be cancelled.`,
+        { runId, status: run.status },
+      );
+    }
+    await client.query(
+      `UPDATE runs SET status = 'cancelled', finished_at = now(), updated_at = now() WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, runId],
+    );
+    await client.query(
+      `UPDATE step_runs SET status = 'cancelled', finished_at = now(), updated_at = now()
+        WHERE tenant_id = $1 AND run_id = $2 AND status IN ('running', 'waiting', 'retrying')`,
+      [tenantId, runId],
+    );
+    await client.query(
+      `UPDATE review_tasks SET status = 'cancelled', resolved_at = now() WHERE tenant_id = $1 AND run_id = $2 AND status = 'open'`,
+      [tenantId, runId],
+    );
+    await client.query(
+      `INSERT INTO audit_events (tenant_id, run_id, kind, data) VALUES ($1, $2, 'run.cancelled', '{}')`,
+      [tenantId, runId],
+    );
+    await admit(client, tenantId, options.maxRunsPerTenant ?? DEFAULT_MAX_RUNS_PER_TENANT);
+    return { runId, status: 'cancelled' as const };
+  });
+}
+
+/** Retries a dead-lettered or failed run from the step that stopped it, with fresh attempts. */
+export async function retryRun(
+  pool: Pool,
+  tenantId: string,
+  runId: string,
+  options: EngineOptions = {},
+): Promise<{ runId: string; status: 'running'; stepId: string | null }> {
+  return restart(pool, tenantId, runId, undefined, 'run.retried', options);
+}
+
+/**
+ * Runs one step of a dead-lettered or failed run again (fresh attempts) and continues from it.
+ * The step keeps its idempotency key, so a connector that already applied the effect does not
+ * apply it twice.
+ */
+export async function replayStep(
+  pool: Pool,
+  tenantId: string,
+  runId: string,
+  stepId: string,
+  options: EngineOptions = {},
+): Promise<{ runId: string; status: 'running'; stepId: string | null }> {
+  return restart(pool, tenantId, runId, stepId, 'step.replayed', options);
+}
+
+async function restart(
+  pool: Pool,
+  tenantId: string,
+  runId: string,
+  stepId: string | undefined,
+  kind: string,
+  options: EngineOptions,
+) {
+  return withTenant(pool, tenantId, async ({ client }) => {
+    const run = await lockRun(client, tenantId, runId);
+    if (run.status !== 'dead_lettered' && run.status !== 'failed') {
+      throw new EngineError(
+        'CONFLICT',
+        `Run ${runId} is ${run.status}; only dead-lettered or failed runs can be retried or replayed.`,
+        { runId, status: run.status },
+      );
+    }
+    const { definition } = await loadDefinition(
+      client,
+      options.definitions ?? sharedDefinitions,
+      tenantId,
+      run.workflow_id,
+      run.workflow_version,
+    );
+    const target = stepId ?? run.failed_step ?? undefined;
+    if (target !== undefined) {
+      try {
+        getStep(definition, target);
+      } catch (cause) {
+        throw new EngineError(
+          'BAD_USER_INPUT',
+          `Workflow version ${run.workflow_version} has no step "${target}": pass a step id of this run's workflow.`,
+          { runId, stepId: target },
+          { cause },
+        );
+      }
+    }
+    const generation = run.generation + 1;
+    await client.query(
+      `UPDATE runs SET status = 'running', generation = $3, error = NULL, failed_step = NULL,
+              finished_at = NULL, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, runId, generation],
+    );
+    const job = stepJob(
+      { t: tenantId, r: runId, w: run.workflow_id, v: run.workflow_version, g: generation },
+      target,
+      1,
+    );
+    await client.query('SELECT graphile_worker.add_job($1, $2::json, max_attempts => $3)', [
+      job.identifier,
+      JSON.stringify(job.payload),
+      JOB_MAX_ATTEMPTS,
+    ]);
+    await client.query(
+      'INSERT INTO audit_events (tenant_id, run_id, kind, data) VALUES ($1, $2, $3, $4)',
+      [tenantId, runId, kind, { step: target ?? null, generation }],
+    );
+    return { runId, status: 'running' as const, stepId: target ?? null };
+  });
+}
+
+/**
+ * Delivers the event a waiting step waits for (a pending decision, an external callback): the
+ * step succeeds with `output` and the run moves on, in one transition.
+ */
+export async function resumeStep(
+  pool: Pool,
+  tenantId: string,
+  runId: string,
+  stepId: string,
+  output: unknown,
+  options: EngineOptions = {},
+): Promise<TransitionResult> {
+  const { run, attempt, definition } = await waitingStep(pool, tenantId, runId, stepId, options);
+  return succeedStep(
+    {
+      job: {
+        t: tenantId,
+        r: runId,
+        w: run.workflow_id,
+        v: run.workflow_version,
+        s: stepId,
+        a: attempt,
+        g: run.generation,
+      },
+      stepId,
+      definition,
+      pool,
+      random: Math.random,
+    },
+    output,
+    { expectWaiting: true, closeReview: 'resolved' },
+  );
+}
+
+async function waitingStep(
+  pool: Pool,
+  tenantId: string,
+  runId: string,
+  stepId: string,
+  options: EngineOptions,
+) {
+  return withTenant(pool, tenantId, async ({ client }) => {
+    const { rows } = await client.query<RunRow & { attempt: number; step_status: string }>(
+      `SELECT r.id, r.status, r.workflow_id, r.workflow_version, r.generation, r.failed_step,
+              s.attempt, s.status AS step_status
+         FROM runs r JOIN step_runs s ON s.tenant_id = r.tenant_id AND s.run_id = r.id AND s.step_id = $3
+        WHERE r.tenant_id = $1 AND r.id = $2`,
+      [tenantId, runId, stepId],
+    );
+    const row = rows[0];
+    if (row?.step_status !== 'waiting') {
+      throw new EngineError(
+        row ? 'CONFLICT' : 'NOT_FOUND',
+        row
+          ? `Step "${stepId}" of run ${runId} is ${row.step_status}, not waiting: it was already resumed, timed out or cancelled.`
+          : `Run ${runId} has no step "${stepId}" in this tenant.`,
+        { runId, stepId },
+      );
+    }
+    const { definition } = await loadDefinition(
+      client,
+      options.definitions ?? sharedDefinitions,
+      tenantId,
+      row.workflow_id,
+      row.workflow_version,
+    );
+    return { run: row, attempt: row.attempt, definition };
+  });
+}
+
+/** Resolves an open review or approval task with the person's answer, and moves the run on. */
+export async function completeReviewTask(
+  pool: Pool,
+  tenantId: string,
+  taskId: string,
+  result: Record<string, unknown>,
+  options: EngineOptions = {},
+): Promise<TransitionResult> {
+  const task = await withTenant(pool, tenantId, async ({ client }) => {
+    const { rows } = await client.query<{ run_id: string; step_id: string; status: string }>(
+      'SELECT run_id, step_id, status FROM review_tasks WHERE tenant_id = $1 AND id = $2',
+      [tenantId, taskId],
+    );
+    return rows[0];
+  });
+  if (!task) {
+    throw new EngineError('NOT_FOUND', `Review task ${taskId} does not exist in this tenant.`, {
+      taskId,
+    });
+  }
+  if (task.status !== 'open') {
+    throw new EngineError('CONFLICT', `Review task ${taskId} is ${task.status}, not open.`, {
+      taskId,
+      status: task.status,
+    });
+  }
+  return resumeStep(pool, tenantId, task.run_id, task.step_id, result, options);
+}

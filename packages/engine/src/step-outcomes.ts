@@ -1,0 +1,142 @@
+import {
+  decideRetry,
+  nextSteps,
+  type RandomSource,
+  resolveStepPolicy,
+  type WorkflowDefinition,
+} from '@roster/core';
+import type { Pool } from '@roster/db';
+import type { StepFailure } from './errors.js';
+import { evaluate } from './expressions.js';
+import { expressionScope, loadRunContext } from './run-context.js';
+import type { StepJob } from './step-job.js';
+import { stepJob, type TransitionResult, type TransitionSpec, transition } from './transition.js';
+
+export interface StepBase {
+  job: StepJob;
+  stepId: string;
+  definition: WorkflowDefinition;
+  pool: Pool;
+  random: RandomSource;
+}
+
+type Extra = Pick<TransitionSpec, 'expectWaiting' | 'closeReview'>;
+
+/** The step succeeded: record it and enqueue the next step, or end the run. */
+export async function succeedStep(
+  base: StepBase,
+  output: unknown,
+  extra: Extra & { branch?: number | 'default' } = {},
+): Promise<TransitionResult> {
+  const { job, stepId, definition } = base;
+  const { branch, ...flags } = extra;
+  const next = nextSteps(
+    definition,
+    stepId,
+    branch === undefined ? { status: 'succeeded' } : { status: 'succeeded', branch },
+  );
+  const spec: TransitionSpec = {
+    ...specBase(base),
+    ...flags,
+    stepStatus: 'succeeded',
+    output: output ?? null,
+    runStatus: 'running',
+    audit: [{ kind: 'step.succeeded', data: { step: stepId, attempt: job.a } }],
+  };
+  if (next.kind === 'step') {
+    spec.jobs = [stepJob(job, next.stepId, 1)];
+  } else if (next.kind === 'end') {
+    spec.runStatus = 'succeeded';
+    spec.runOutput = await runOutput(base, output);
+    spec.audit?.push({ kind: 'run.succeeded', data: {} });
+  } else {
+    endRun(
+      spec,
+      'failed',
+      next.errorCode,
+      `Step "${stepId}" ended the run with ${next.errorCode}.`,
+      stepId,
+    );
+  }
+  return transition(base.pool, spec);
+}
+
+/**
+ * An attempt failed: retry after a backoff while the policy allows, else follow a matching
+ * `catch`, else dead-letter the run (retries exhausted) or fail it (a fatal error).
+ */
+export async function failStep(
+  base: StepBase,
+  failure: StepFailure,
+  extra: Extra = {},
+): Promise<TransitionResult> {
+  const { job, stepId, definition, random } = base;
+  const { retry } = resolveStepPolicy(definition, stepId);
+  const decision = failure.options.fatal
+    ? ({ retry: false, reason: 'FATAL' } as const)
+    : decideRetry(retry, { attempt: job.a, errorCode: failure.code }, random);
+  const error = { code: failure.code, message: failure.message };
+  const spec: TransitionSpec = {
+    ...specBase(base),
+    ...extra,
+    error,
+    attemptError: { attempt: job.a, ...error, at: new Date().toISOString() },
+  };
+  if (decision.retry) {
+    spec.stepStatus = 'retrying';
+    spec.runStatus = 'running';
+    spec.jobs = [
+      stepJob(job, stepId, decision.nextAttempt, {
+        runAt: new Date(Date.now() + decision.delayMs),
+      }),
+    ];
+    spec.audit = [
+      {
+        kind: 'step.retrying',
+        data: { step: stepId, attempt: job.a, code: failure.code, delayMs: decision.delayMs },
+      },
+    ];
+    return transition(base.pool, spec);
+  }
+  spec.stepStatus = 'failed';
+  spec.audit = [
+    { kind: 'step.failed', data: { step: stepId, attempt: job.a, code: failure.code } },
+  ];
+  const next = nextSteps(definition, stepId, { status: 'failed', errorCode: failure.code });
+  if (next.kind === 'step') {
+    spec.runStatus = 'running';
+    spec.jobs = [stepJob(job, next.stepId, 1)];
+  } else if (decision.reason === 'ATTEMPTS_EXHAUSTED') {
+    endRun(spec, 'dead_lettered', failure.code, failure.message, stepId);
+  } else {
+    endRun(spec, 'failed', failure.code, failure.message, stepId);
+  }
+  return transition(base.pool, spec);
+}
+
+function specBase({ job, stepId }: StepBase): TransitionSpec {
+  return { tenant: job.t, run: job.r, step: stepId, attempt: job.a, generation: job.g };
+}
+
+function endRun(
+  spec: TransitionSpec,
+  status: 'failed' | 'dead_lettered',
+  code: string,
+  message: string,
+  stepId: string,
+): void {
+  spec.runStatus = status;
+  spec.runError = { code, message };
+  spec.failedStep = stepId;
+  spec.audit = [...(spec.audit ?? []), { kind: `run.${status}`, data: { step: stepId, code } }];
+}
+
+/** The run output: the definition's `output` expression, else the last step's output. */
+async function runOutput(base: StepBase, lastOutput: unknown): Promise<unknown> {
+  const { definition, job, stepId, pool } = base;
+  if (!definition.output) return lastOutput ?? null;
+  const context = await loadRunContext(pool, job.t, job.r, true);
+  const scope = expressionScope(job.r, context);
+  scope.steps = { ...scope.steps, [stepId]: { output: lastOutput } };
+  return (await evaluate(definition.output, scope)) ?? null;
+}

@@ -1,0 +1,256 @@
+import {
+  getStep,
+  parseDuration,
+  type RandomSource,
+  resolveStepPolicy,
+  type Step,
+  selectBranch,
+  type WorkflowDefinition,
+} from '@roster/core';
+import { type Pool, withTenant } from '@roster/db';
+import { type DefinitionCache, loadDefinition, sharedDefinitions } from './definitions.js';
+import { StepFailure } from './errors.js';
+import type { ExecutorRegistry, ExecutorResult } from './executors.js';
+import { evaluate, readsRun, readsSteps } from './expressions.js';
+import { expressionScope, loadRunContext, type RunContext } from './run-context.js';
+import { type StepJob, stepIdempotencyKey } from './step-job.js';
+import { failStep, type StepBase, succeedStep } from './step-outcomes.js';
+import { stepJob, type TransitionResult, timerKey, transition } from './transition.js';
+
+export interface StepRunnerDeps {
+  /** roster_app pool. */
+  pool: Pool;
+  executors: ExecutorRegistry;
+  definitions?: DefinitionCache;
+  /** Jitter source for backoff. Default Math.random. */
+  random?: RandomSource;
+}
+
+export type StepRunResult = TransitionResult | 'skipped';
+
+/** Step types the engine does not run yet: they fail the run with STEP_TYPE_UNSUPPORTED. */
+const UNSUPPORTED = new Set(['parallel', 'map', 'callWorkflow']);
+
+/**
+ * Runs one step job: executes the step, then moves the run forward in ONE transition
+ * (roster_engine_transition). Steps that only compute read nothing from Postgres unless their
+ * expressions read the run; steps with side effects check the run is still active first.
+ */
+export function createStepRunner(deps: StepRunnerDeps): (job: StepJob) => Promise<StepRunResult> {
+  const cache = deps.definitions ?? sharedDefinitions;
+  const random = deps.random ?? Math.random;
+  const definitionOf = async (job: StepJob): Promise<WorkflowDefinition> => {
+    const hit = cache.get(job.t, job.w, job.v);
+    if (hit) return hit;
+    return withTenant(deps.pool, job.t, async ({ client }) =>
+      loadDefinition(client, cache, job.t, job.w, job.v),
+    ).then((r) => r.definition);
+  };
+
+  return async (job) => {
+    const definition = await definitionOf(job);
+    const stepId = job.s ?? definition.start;
+    const { step, scope } = getStep(definition, stepId);
+    const base: StepBase = { job, stepId, definition, pool: deps.pool, random };
+    if (UNSUPPORTED.has(step.type) || scope.kind !== 'root') {
+      return failStep(
+        base,
+        new StepFailure(
+          'STEP_TYPE_UNSUPPORTED',
+          `The engine cannot run ${step.type} steps or steps inside them yet; use a linear workflow.`,
+          { fatal: true },
+        ),
+      );
+    }
+    if (job.k === 'timeout') {
+      const timedOut = new StepFailure(
+        'TIMEOUT',
+        `Step "${stepId}" got no answer within its timeout.`,
+      );
+      return failStep(base, timedOut, { expectWaiting: true, closeReview: 'expired' });
+    }
+    if (job.k === 'resume') {
+      return succeedStep(base, { resumedAt: new Date().toISOString() }, { expectWaiting: true });
+    }
+    let context: RunContext | undefined;
+    if (needsContext(step)) {
+      context = await loadRunContext(deps.pool, job.t, job.r, needsSteps(step));
+      if (context?.status !== 'running' || context.generation > job.g) return 'skipped';
+    }
+    try {
+      return await execute(base, step, context, deps.executors);
+    } catch (err) {
+      const failure =
+        err instanceof StepFailure
+          ? err
+          : new StepFailure('STEP_ERROR', (err as Error)?.message ?? String(err), { cause: err });
+      return failStep(base, failure);
+    }
+  };
+}
+
+async function execute(
+  base: StepBase,
+  step: Step,
+  context: RunContext | undefined,
+  executors: ExecutorRegistry,
+): Promise<StepRunResult> {
+  const { job, stepId, definition } = base;
+  const scope = expressionScope(job.r, context);
+  switch (step.type) {
+    case 'transform':
+      return succeedStep(base, await evaluate(step.value, scope));
+    case 'condition': {
+      const selected = await selectBranch(definition, stepId, scope);
+      if (!selected.ok) {
+        throw new StepFailure(selected.error.code, selected.error.message, { fatal: true });
+      }
+      return succeedStep(base, { branch: selected.branch }, { branch: selected.branch });
+    }
+    case 'succeed':
+      return succeedStep(base, step.output ? await evaluate(step.output, scope) : null);
+    case 'fail':
+      return failStep(
+        base,
+        new StepFailure(step.error, step.message ?? step.error, { fatal: true }),
+      );
+    case 'wait': {
+      const wakeAt = step.duration
+        ? new Date(Date.now() + parseDuration(step.duration))
+        : toDate(await evaluate(step.until as string, scope));
+      return waitStep(base, wakeAt, 'resume');
+    }
+    case 'review':
+    case 'approval': {
+      const { timeoutMs } = resolveStepPolicy(definition, stepId);
+      const dueAt = new Date(Date.now() + timeoutMs);
+      const data = step.data ? await evaluate(step.data, scope) : {};
+      return waitStep(base, dueAt, 'timeout', {
+        kind: step.type,
+        title: step.title,
+        data,
+        ...(step.type === 'review' && step.labels ? { labels: step.labels } : {}),
+        ...(step.type === 'review' && step.role ? { role: step.role } : {}),
+        ...(step.type === 'approval' && step.approvers.role ? { role: step.approvers.role } : {}),
+        dueAt: dueAt.toISOString(),
+      });
+    }
+    case 'connector':
+    case 'decision': {
+      const { timeoutMs } = resolveStepPolicy(definition, stepId);
+      const input = step.input ? await evaluate(step.input, scope) : undefined;
+      const controller = new AbortController();
+      const call = {
+        tenantId: job.t,
+        runId: job.r,
+        stepId,
+        attempt: job.a,
+        idempotencyKey: stepIdempotencyKey(job.r, stepId),
+        input,
+        signal: controller.signal,
+        deadline: new Date(context?.deadlineAt ?? Date.now() + timeoutMs),
+      };
+      const pending =
+        step.type === 'connector'
+          ? executors.connector()({ ...call, step })
+          : executors.decision()({ ...call, step });
+      const result = await withTimeout(pending, timeoutMs, controller, stepId);
+      if ('wait' in result) {
+        return waitStep(base, new Date(Date.now() + timeoutMs), 'timeout');
+      }
+      return succeedStep(base, result.output);
+    }
+    default:
+      throw new StepFailure('STEP_TYPE_UNSUPPORTED', `Step type ${step.type} is not supported`, {
+        fatal: true,
+      });
+  }
+}
+
+/** The step waits without holding a job: a timer job resumes it (or times it out) at `at`. */
+async function waitStep(
+  base: StepBase,
+  at: Date,
+  kind: 'resume' | 'timeout',
+  review?: Parameters<typeof transition>[1]['review'],
+): Promise<TransitionResult> {
+  const { job, stepId, pool } = base;
+  return transition(pool, {
+    tenant: job.t,
+    run: job.r,
+    step: stepId,
+    attempt: job.a,
+    generation: job.g,
+    stepStatus: 'waiting',
+    wakeAt: at.toISOString(),
+    runStatus: 'waiting',
+    jobs: [stepJob(job, stepId, job.a, { runAt: at, kind, jobKey: timerKey(job.r, stepId) })],
+    audit: [{ kind: 'step.waiting', data: { step: stepId, until: at.toISOString() } }],
+    ...(review ? { review } : {}),
+  });
+}
+
+async function withTimeout(
+  pending: Promise<ExecutorResult>,
+  timeoutMs: number,
+  controller: AbortController,
+  stepId: string,
+): Promise<ExecutorResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(
+        new StepFailure('TIMEOUT', `Step "${stepId}" ran past its timeout of ${timeoutMs} ms.`),
+      );
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([pending, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function toDate(value: unknown): Date {
+  const date = typeof value === 'number' ? new Date(value) : new Date(String(value));
+  if (Number.isNaN(date.getTime())) {
+    throw new StepFailure(
+      'BAD_WAIT_UNTIL',
+      `A wait's until gave ${JSON.stringify(value)}: return an ISO 8601 timestamp or epoch milliseconds.`,
+      { fatal: true },
+    );
+  }
+  return date;
+}
+
+function needsContext(step: Step): boolean {
+  switch (step.type) {
+    case 'connector':
+    case 'decision':
+    case 'review':
+    case 'approval':
+      return true;
+    case 'transform':
+      return readsRun(step.value);
+    case 'condition':
+      return step.branches.some((b) => readsRun(b.when));
+    case 'succeed':
+      return readsRun(step.output);
+    case 'wait':
+      return readsRun(step.until);
+    default:
+      return false;
+  }
+}
+
+function needsSteps(step: Step): boolean {
+  const sources: Array<string | undefined> = [];
+  if ('input' in step) sources.push(step.input);
+  if ('data' in step) sources.push(step.data);
+  if (step.type === 'transform') sources.push(step.value);
+  if (step.type === 'condition') sources.push(...step.branches.map((b) => b.when));
+  if (step.type === 'succeed') sources.push(step.output);
+  if (step.type === 'wait') sources.push(step.until);
+  return sources.some(readsSteps);
+}

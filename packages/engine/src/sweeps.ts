@@ -1,0 +1,54 @@
+import { type Pool, withTenant } from '@roster/db';
+import { DEFAULT_MAX_RUNS_PER_TENANT, type EngineOptions } from './engine-options.js';
+import { admit } from './start-run.js';
+
+/**
+ * Fails active runs past their deadline (waiting runs hold no job, so nothing else would notice).
+ * Returns how many it failed.
+ */
+export async function sweepDeadlines(pool: Pool, limit = 500): Promise<number> {
+  const { rows } = await pool.query<{ tenant_id: string; run_id: string }>(
+    'SELECT tenant_id, run_id FROM roster_engine_overdue_runs($1)',
+    [limit],
+  );
+  let failed = 0;
+  for (const { tenant_id, run_id } of rows) {
+    failed += await withTenant(pool, tenant_id, async ({ client }) => {
+      const updated = await client.query(
+        `UPDATE runs SET status = 'failed', finished_at = now(), updated_at = now(),
+                error = jsonb_build_object('code', 'DEADLINE_EXCEEDED', 'message',
+                  'The run passed its deadline; raise the workflow''s deadline or make its steps faster.')
+          WHERE tenant_id = $1 AND id = $2 AND status IN ('queued', 'running', 'waiting') AND deadline_at < now()
+          RETURNING id`,
+        [tenant_id, run_id],
+      );
+      if (updated.rowCount === 0) return 0;
+      await client.query(
+        `UPDATE review_tasks SET status = 'expired', resolved_at = now() WHERE tenant_id = $1 AND run_id = $2 AND status = 'open'`,
+        [tenant_id, run_id],
+      );
+      await client.query(
+        `INSERT INTO audit_events (tenant_id, run_id, kind, data) VALUES ($1, $2, 'run.failed', '{"code":"DEADLINE_EXCEEDED"}')`,
+        [tenant_id, run_id],
+      );
+      return 1;
+    });
+  }
+  return failed;
+}
+
+/**
+ * Admits queued runs into free slots for every tenant that has some: covers the race where a
+ * run was queued while the last running run of its tenant was ending.
+ */
+export async function sweepAdmissions(pool: Pool, options: EngineOptions = {}): Promise<number> {
+  const limit = options.maxRunsPerTenant ?? DEFAULT_MAX_RUNS_PER_TENANT;
+  const { rows } = await pool.query<{ tenant_id: string }>(
+    'SELECT tenant_id FROM roster_engine_queued_tenants()',
+  );
+  let admitted = 0;
+  for (const { tenant_id } of rows) {
+    admitted += await withTenant(pool, tenant_id, ({ client }) => admit(client, tenant_id, limit));
+  }
+  return admitted;
+}

@@ -1,0 +1,77 @@
+import type { Pool } from '@roster/db';
+import { STEP_TASK, type StepJob } from './step-job.js';
+
+export interface JobSpec {
+  identifier: string;
+  payload: unknown;
+  /** ISO time; default now. */
+  runAt?: string;
+  /** Replaces a pending job with the same key (timer jobs of waiting steps). */
+  jobKey?: string;
+}
+
+/** Arguments of roster_engine_transition (db/migrations): one step transition, one statement. */
+export interface TransitionSpec {
+  tenant: string;
+  run: string;
+  step?: string;
+  attempt: number;
+  generation: number;
+  stepStatus?: 'running' | 'retrying' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
+  output?: unknown;
+  error?: { code: string; message: string };
+  attemptError?: { attempt: number; code: string; message: string; at: string };
+  wakeAt?: string;
+  runStatus?: 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled' | 'dead_lettered';
+  runOutput?: unknown;
+  runError?: { code: string; message: string };
+  failedStep?: string;
+  jobs?: JobSpec[];
+  audit?: Array<{ kind: string; data?: Record<string, unknown> }>;
+  review?: {
+    kind: 'review' | 'approval';
+    title: string;
+    data?: unknown;
+    labels?: string[];
+    role?: string;
+    dueAt: string;
+  };
+  closeReview?: 'resolved' | 'expired' | 'cancelled';
+  /** Apply only while the step is waiting (timer jobs and events resuming it). */
+  expectWaiting?: true;
+}
+
+export type TransitionResult = 'applied' | 'duplicate' | 'stale' | 'missing' | 'deadline';
+
+const TRANSITION_SQL = 'SELECT roster_engine_transition($1::jsonb) AS result';
+
+/** Runs one transition: its own transaction (a single statement), a prepared statement. */
+export async function transition(pool: Pool, spec: TransitionSpec): Promise<TransitionResult> {
+  const { rows } = await pool.query<{ result: TransitionResult }>({
+    name: 'roster_engine_transition',
+    text: TRANSITION_SQL,
+    values: [JSON.stringify(spec)],
+  });
+  return rows[0]?.result ?? 'missing';
+}
+
+/** The job that runs `stepId` (or the run's first step when undefined). */
+export function stepJob(
+  base: Pick<StepJob, 't' | 'r' | 'w' | 'v' | 'g'>,
+  stepId: string | undefined,
+  attempt: number,
+  extra: { runAt?: Date; kind?: StepJob['k']; jobKey?: string } = {},
+): JobSpec {
+  const payload: StepJob = { ...base, a: attempt };
+  if (stepId !== undefined) payload.s = stepId;
+  if (extra.kind) payload.k = extra.kind;
+  const spec: JobSpec = { identifier: STEP_TASK, payload };
+  if (extra.runAt) spec.runAt = extra.runAt.toISOString();
+  if (extra.jobKey) spec.jobKey = extra.jobKey;
+  return spec;
+}
+
+/** Job key of a waiting step's timer, so a replay replaces rather than duplicates it. */
+export function timerKey(runId: string, stepId: string): string {
+  return `roster:timer:${runId}:${stepId}`;
+}
