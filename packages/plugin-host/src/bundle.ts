@@ -3,7 +3,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type PluginManifest, sdkRuntimeEntry } from '@roster/plugin-sdk';
+import { type PluginManifest, sdkNodeEntry, sdkRuntimeEntry } from '@roster/plugin-sdk';
 import { build, type Plugin } from 'esbuild';
 import { PluginHostError } from './errors.js';
 
@@ -95,7 +95,7 @@ async function manifestOf(entry: string): Promise<PluginManifest> {
       target: 'node20',
       logLevel: 'silent',
       // Keep both references to the SDK on one copy (the entry's own resolution).
-      alias: { '@roster/plugin-sdk': resolve(sdkRuntimeEntry, '..', 'index.ts') },
+      alias: { '@roster/plugin-sdk': sdkNodeEntry },
     });
     text = result.outputFiles[0]!.text;
   } catch (error) {

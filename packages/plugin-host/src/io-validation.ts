@@ -6,6 +6,8 @@ import addFormats from 'ajv-formats';
 export class SchemaValidator {
   private readonly ajv = new Ajv2020({ allErrors: true, strict: false });
   private readonly cache = new Map<string, ValidateFunction>();
+  // In-process callers reuse manifest objects: skip serialising the schema for the lookup.
+  private readonly bySchema = new WeakMap<JsonSchema, ValidateFunction>();
 
   constructor(private readonly maxCached = 1000) {
     addFormats.default(this.ajv);
@@ -15,12 +17,16 @@ export class SchemaValidator {
     schema: JsonSchema,
     value: unknown,
   ): { valid: true } | { valid: false; issues: string[] } {
-    const key = JSON.stringify(schema);
-    let fn = this.cache.get(key);
+    let fn = this.bySchema.get(schema);
     if (!fn) {
-      fn = this.ajv.compile(schema);
-      if (this.cache.size >= this.maxCached) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(key, fn);
+      const key = JSON.stringify(schema);
+      fn = this.cache.get(key);
+      if (!fn) {
+        fn = this.ajv.compile(schema);
+        if (this.cache.size >= this.maxCached) this.cache.delete(this.cache.keys().next().value!);
+        this.cache.set(key, fn);
+      }
+      this.bySchema.set(schema, fn);
     }
     if (fn(value)) return { valid: true };
     return {

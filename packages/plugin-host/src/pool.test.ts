@@ -101,7 +101,10 @@ describe('plugin pool', () => {
   it('kills a worker that stops answering at budget + grace, with TIMEOUT', async () => {
     const before = pool.stats();
     const started = Date.now();
-    const stuck = run('return 1;', { timeoutMs: 500 });
+    const seen = peer.seen.length;
+    const stuck = run(fetchPeer('/slow'), { timeoutMs: 500 });
+    // Freeze the worker mid-invocation (as a wedged engine would be): only the parent can end it.
+    while (peer.seen.length === seen) await new Promise((resolve) => setTimeout(resolve, 5));
     process.kill(before.workers[0]!.pid!, 'SIGSTOP');
     await expect(stuck).rejects.toMatchObject({ code: 'TIMEOUT' });
     expect(Date.now() - started).toBeLessThan(500 + 1000 + 1000);

@@ -353,7 +353,8 @@ export function createSandbox(
     } finally {
       done = true;
       clearTimeout(timer);
-      abort.abort();
+      // Abort host calls still in flight (aborting costs a DOMException: skip when none are).
+      if (pending.size > 0) abort.abort();
       // Dispose defensively: a leaked handle makes rt.dispose() abort inside WASM.
       for (const deferred of pending) safely(() => deferred.dispose());
       for (const handle of handles.reverse()) safely(() => handle.alive && handle.dispose());

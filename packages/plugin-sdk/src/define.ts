@@ -1,9 +1,9 @@
 // The runtime half of the SDK: this file (and what it imports) is what gets bundled into a
-// plugin and run inside QuickJS, so it imports zod for types only and uses no host globals.
+// plugin and run inside QuickJS, so it imports zod for types only, uses no host globals and
+// stays small (QuickJS parses the whole bundle on every invocation).
 import type { z } from 'zod';
 import type { CapabilityDeclarations, CapabilityName } from './capabilities.js';
 import type { ActionContext } from './context.js';
-import { PluginSdkError } from './errors.js';
 
 export interface ActionDefinition<
   U extends CapabilityName = CapabilityName,
@@ -47,12 +47,6 @@ export type Connector<
   A extends Record<string, ActionDefinition> = Record<string, ActionDefinition>,
 > = ConnectorDefinition<A> & { readonly kind: 'roster.connector' };
 
-const ID = /^[a-z][a-z0-9.-]{0,63}$/;
-const ACTION_ID = /^[a-zA-Z][a-zA-Z0-9_-]{0,63}$/;
-const SEMVER = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
-const HOST =
-  /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$|^\[[0-9a-f:.]+\]$/;
-
 export function defineAction<
   I extends z.ZodType,
   O extends z.ZodType,
@@ -61,39 +55,12 @@ export function defineAction<
   return definition;
 }
 
-function invalid(message: string, details?: Record<string, unknown>): never {
-  throw new PluginSdkError('INVALID_DEFINITION', message, details);
-}
-
+/**
+ * Bundle-side `defineConnector`: tags the definition and nothing else. The checks (ids,
+ * version, hosts, uses) run in Node at pack time, so plugin bundles carry no regexes.
+ */
 export function defineConnector<const A extends Record<string, ActionDefinition>>(
   definition: ConnectorDefinition<A>,
 ): Connector<A> {
-  const { id, version, capabilities, actions } = definition;
-  if (!ID.test(id)) invalid(`Connector id "${id}" must match ${ID} (lower-case, e.g. "acme-crm").`);
-  if (!SEMVER.test(version))
-    invalid(`Connector version "${version}" must be semver, e.g. "1.0.0".`);
-  for (const host of capabilities.http?.hosts ?? []) {
-    if (!HOST.test(host)) {
-      invalid(
-        `Declared http host "${host}" must be a bare lower-case host name (no scheme, port, path or wildcard).`,
-        { host },
-      );
-    }
-  }
-  const actionIds = Object.keys(actions);
-  if (actionIds.length === 0) invalid(`Connector "${id}" declares no actions: add at least one.`);
-  for (const actionId of actionIds) {
-    if (!ACTION_ID.test(actionId)) invalid(`Action id "${actionId}" must match ${ACTION_ID}.`);
-    const action = actions[actionId]!;
-    if (typeof action.run !== 'function') invalid(`Action "${actionId}" has no run(ctx, input).`);
-    for (const used of action.uses ?? []) {
-      if (capabilities[used] === undefined) {
-        invalid(
-          `Action "${actionId}" uses "${used}" but the connector does not declare it: add capabilities.${used}.`,
-          { actionId, capability: used },
-        );
-      }
-    }
-  }
   return { ...definition, kind: 'roster.connector' };
 }

@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineAction, defineConnector } from './define.js';
+import { defineConnector } from './connector-check.js';
+import { defineAction } from './define.js';
 import { runAction } from './harness.js';
 
 let server: Server;

@@ -8,6 +8,7 @@ export {
   type SmtpCapabilityDeclaration,
   type SqlCapabilityDeclaration,
 } from './capabilities.js';
+export { checkConnector, defineConnector } from './connector-check.js';
 export type {
   AbortSignalLike,
   ActionContext,
@@ -30,7 +31,6 @@ export {
   type Connector,
   type ConnectorDefinition,
   defineAction,
-  defineConnector,
 } from './define.js';
 export { type PluginErrorCode, PluginSdkError } from './errors.js';
 export {
@@ -47,4 +47,4 @@ export {
   type PluginManifest,
   toManifest,
 } from './manifest.js';
-export { sdkRuntimeEntry } from './runtime-entry.js';
+export { sdkNodeEntry, sdkRuntimeEntry } from './runtime-entry.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineAction, defineConnector } from './define.js';
+import { defineConnector } from './connector-check.js';
+import { defineAction } from './define.js';
 import { toManifest } from './manifest.js';
 
 describe('toManifest', () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type CapabilityDeclarations, type CapabilityName } from './capabilities.js';
+import { checkConnector } from './connector-check.js';
 import type { Connector } from './define.js';
 import { PluginSdkError } from './errors.js';
 
@@ -40,6 +41,7 @@ function schemaOf(schema: z.ZodType, io: 'input' | 'output', where: string): Jso
 
 /** Pack-time: the manifest the host validates against (so plugin bundles need no zod). */
 export function toManifest(connector: Connector): PluginManifest {
+  checkConnector(connector);
   const actions: Record<string, ActionManifest> = {};
   for (const [actionId, action] of Object.entries(connector.actions)) {
     actions[actionId] = {
