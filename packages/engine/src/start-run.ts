@@ -114,8 +114,8 @@ export async function startRuns(
 /** Admits queued runs into the free slots of the tenant (oldest first). */
 export async function admit(client: PoolClient, tenantId: string, limit: number): Promise<number> {
   const { rows } = await client.query<{ admitted: number }>(
-    `SELECT roster_engine_admit($1, $2 - (SELECT count(*)::int FROM (
-        SELECT 1 FROM runs WHERE tenant_id = $1 AND status = 'running' LIMIT $2) r)) AS admitted`,
+    `SELECT roster_engine_admit($1::uuid, $2::int - (SELECT count(*)::int FROM (
+        SELECT 1 FROM runs WHERE tenant_id = $1::uuid AND status = 'running' LIMIT $2::int) r)) AS admitted`,
     [tenantId, limit],
   );
   return rows[0]?.admitted ?? 0;

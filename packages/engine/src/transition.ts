@@ -62,7 +62,7 @@ export function stepJob(
   attempt: number,
   extra: { runAt?: Date; kind?: StepJob['k']; jobKey?: string } = {},
 ): JobSpec {
-  const payload: StepJob = { ...base, a: attempt };
+  const payload: StepJob = { t: base.t, r: base.r, w: base.w, v: base.v, g: base.g, a: attempt };
   if (stepId !== undefined) payload.s = stepId;
   if (extra.kind) payload.k = extra.kind;
   const spec: JobSpec = { identifier: STEP_TASK, payload };

@@ -29,6 +29,20 @@ export async function installWorkerSchema(ownerUrl: string): Promise<void> {
       GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA graphile_worker TO roster_app;
       GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA graphile_worker TO roster_app;
     `);
+    // graphile-worker turns RLS on for its private tables (no policy: owner only). Job rows hold
+    // only ids (see StepJob), so the runtime role's workers may see every job.
+    await pool.query(`
+      DO $$
+      DECLARE t record;
+      BEGIN
+        FOR t IN SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE n.nspname = 'graphile_worker' AND c.relkind = 'r' AND c.relrowsecurity LOOP
+          EXECUTE format('DROP POLICY IF EXISTS roster_app_worker ON graphile_worker.%I', t.relname);
+          EXECUTE format('CREATE POLICY roster_app_worker ON graphile_worker.%I TO roster_app USING (true) WITH CHECK (true)', t.relname);
+        END LOOP;
+      END
+      $$;
+    `);
   } finally {
     await pool.end();
   }

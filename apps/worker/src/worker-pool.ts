@@ -1,0 +1,113 @@
+import { EventEmitter } from 'node:events';
+import { createPool } from '@roster/db';
+import {
+  createStepRunner,
+  type EngineOptions,
+  type ExecutorRegistry,
+  quietLogger,
+  STEP_TASK,
+  sweepAdmissions,
+  sweepDeadlines,
+} from '@roster/engine';
+import { run, type WorkerEvents } from 'graphile-worker';
+import { beat, forget, sweepDeadPools } from './heartbeat.js';
+import { rosterStep } from './tasks/roster_step.js';
+
+export interface WorkerPoolOptions extends EngineOptions {
+  /** roster_app URL. */
+  appUrl: string;
+  executors: ExecutorRegistry;
+  /** Jobs run at once in this process. Default 10. */
+  concurrency?: number;
+  /** Jobs fetched per round trip (graphile-worker localQueue). Default: concurrency × 2. */
+  localQueueSize?: number;
+  /** Heartbeat period; a pool silent for 3 periods is presumed dead. Default 5000 ms. */
+  heartbeatMs?: number;
+  /**
+   * How often the pool looks for jobs whose time came (retries after backoff, wait timers); new
+   * jobs arrive by LISTEN/NOTIFY without polling. Default 500 ms.
+   */
+  pollIntervalMs?: number;
+  /** Period of the deadline, admission and dead-pool sweeps. Default 1000 ms. */
+  sweepMs?: number;
+}
+
+export interface RunningWorkerPool {
+  /** graphile-worker's pool id: what its jobs are locked by. */
+  poolId: string;
+  /** Resolves when the pool stops (rejects when it fails). */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** One graphile-worker pool in this process running Roster's tasks, with heartbeat and sweeps. */
+export async function runWorkerPool(options: WorkerPoolOptions): Promise<RunningWorkerPool> {
+  const concurrency = options.concurrency ?? 10;
+  const heartbeatMs = options.heartbeatMs ?? 5000;
+  const sweepMs = options.sweepMs ?? 1000;
+  const pool = createPool(options.appUrl, {
+    max: concurrency + 2,
+    applicationName: 'roster-worker',
+  });
+  const runStep = createStepRunner({
+    pool,
+    executors: options.executors,
+    ...(options.definitions ? { definitions: options.definitions } : {}),
+  });
+  const events: WorkerEvents = new EventEmitter();
+  let poolId = '';
+  events.on('pool:create', ({ workerPool }) => {
+    poolId = workerPool.id;
+  });
+  const runner = await run({
+    connectionString: options.appUrl,
+    concurrency,
+    pollInterval: options.pollIntervalMs ?? 500,
+    maxPoolSize: concurrency + 2,
+    noHandleSignals: true,
+    logger: quietLogger,
+    events,
+    taskList: { [STEP_TASK]: rosterStep(runStep) },
+    preset: {
+      worker: {
+        localQueue: { size: options.localQueueSize ?? concurrency * 2 },
+        completeJobBatchDelay: 0,
+        failJobBatchDelay: 0,
+      },
+    },
+  });
+  const timers: NodeJS.Timeout[] = [];
+  const safely = (fn: () => Promise<unknown>) => () => {
+    fn().catch(() => {
+      // Postgres may be restarting; the next tick tries again.
+    });
+  };
+  await beat(pool, poolId).catch(() => {});
+  timers.push(
+    setInterval(
+      safely(() => beat(pool, poolId)),
+      heartbeatMs,
+    ),
+  );
+  timers.push(
+    setInterval(
+      safely(async () => {
+        await sweepDeadPools(pool, heartbeatMs * 3);
+        await sweepDeadlines(pool);
+        await sweepAdmissions(pool, options);
+      }),
+      sweepMs,
+    ),
+  );
+  for (const t of timers) t.unref();
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    for (const t of timers) clearInterval(t);
+    await runner.stop().catch(() => {});
+    await forget(pool, [poolId]).catch(() => {});
+    await pool.end();
+  };
+  return { poolId, done: runner.promise, stop };
+}

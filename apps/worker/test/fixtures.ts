@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import type { WorkflowDefinitionInput } from '@roster/core';
+import type { Pool } from '@roster/db';
+import { type ExecutorCall, ExecutorRegistry, StepFailure } from '@roster/engine';
+
+/** Publishes `definition` as version 1 of a new workflow (as the owner: setup only). */
+export async function createWorkflow(
+  ownerPool: Pool,
+  tenantId: string,
+  definition: WorkflowDefinitionInput,
+): Promise<string> {
+  const id = randomUUID();
+  await ownerPool.query(
+    'INSERT INTO workflows (tenant_id, id, name, latest_version) VALUES ($1, $2, $3, 1)',
+    [tenantId, id, `wf-${id.slice(0, 8)}`],
+  );
+  await ownerPool.query(
+    'INSERT INTO workflow_versions (tenant_id, workflow_id, version, definition) VALUES ($1, $2, 1, $3)',
+    [tenantId, id, definition],
+  );
+  return id;
+}
+
+/**
+ * A side-effect ledger that behaves like a third party: it records every call, and applies the
+ * effect once per idempotency key. Lives in the test database only (never in migrations).
+ */
+export async function installLedger(ownerPool: Pool): Promise<void> {
+  await ownerPool.query(`
+    CREATE TABLE IF NOT EXISTS ledger_calls (id bigserial PRIMARY KEY, key text NOT NULL, run_id uuid NOT NULL,
+      step_id text NOT NULL, attempt int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp());
+    CREATE TABLE IF NOT EXISTS ledger_effects (key text PRIMARY KEY, run_id uuid NOT NULL, step_id text NOT NULL);
+    GRANT SELECT, INSERT ON ledger_calls, ledger_effects TO roster_app;
+    GRANT USAGE ON SEQUENCE ledger_calls_id_seq TO roster_app;
+  `);
+}
+
+export async function recordLedgerCall(pool: Pool, call: ExecutorCall): Promise<void> {
+  await pool.query(
+    `WITH c AS (INSERT INTO ledger_calls (key, run_id, step_id, attempt) VALUES ($1, $2, $3, $4))
+     INSERT INTO ledger_effects (key, run_id, step_id) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`,
+    [call.idempotencyKey, call.runId, call.stepId, call.attempt],
+  );
+}
+
+/**
+ * A connector executor driven by the action name: `ledger` records the call; `flaky` fails with
+ * RATE_LIMITED while `failures[key]` > 0; `fatal` fails with BAD_USER_INPUT; `slow` sleeps.
+ */
+export function testExecutors(pool: Pool, failures: Map<string, number> = new Map()) {
+  return new ExecutorRegistry().registerConnector(async (call) => {
+    await recordLedgerCall(pool, call);
+    const left = failures.get(call.stepId) ?? 0;
+    if (call.step.action === 'flaky' && left > 0) {
+      failures.set(call.stepId, left - 1);
+      throw new StepFailure('RATE_LIMITED', 'try later');
+    }
+    if (call.step.action === 'fatal')
+      throw new StepFailure('BAD_USER_INPUT', 'no', { fatal: true });
+    if (call.step.action === 'slow') {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    return { output: { ok: true, step: call.stepId, input: call.input ?? null } };
+  });
+}
+
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const value = await probe();
+    if (value) return value;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+}
