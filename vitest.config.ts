@@ -15,16 +15,21 @@ const swcPlugin = () =>
   });
 
 const shared = {
-  server: { deps: { inline: ['type-graphql'] } },
   exclude: ['**/node_modules/**', '**/dist/**', '.roster/**'],
 };
 
+// graphql must load once: vite would resolve our imports to graphql's ESM build while Node loads
+// its CJS build for type-graphql, Apollo and graphql-scalars ("another module or realm").
+const resolve = { alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }] };
+
 export default defineConfig({
   plugins: [swcPlugin()],
+  resolve,
   test: {
     projects: [
       {
         plugins: [swcPlugin()],
+        resolve,
         test: {
           ...shared,
           name: 'unit',
@@ -35,6 +40,7 @@ export default defineConfig({
       },
       {
         plugins: [swcPlugin()],
+        resolve,
         test: {
           ...shared,
           name: 'db',

@@ -1,3 +1,5 @@
+export { type ApiLimits, DEFAULT_LIMITS } from './graphql/context.js';
+export { printApiSchema } from './graphql/schema.js';
 export {
   apiKeySecretMatches,
   type GeneratedApiKey,
@@ -13,4 +15,4 @@ export {
   type SeedResult,
   seedDemoTenant,
 } from './identity/seed-demo.js';
-export { type ApiDependencies, createApiServer } from './server.js';
+export { type ApiDependencies, BODY_LIMIT_BYTES, createApiServer, ROLES_FILE } from './server.js';

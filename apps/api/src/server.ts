@@ -1,33 +1,65 @@
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { loadPolicyFile, type Policy } from '@roster/authz';
 import type { Pool } from '@roster/db';
 import type { Logger } from '@roster/telemetry';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { registerGraphql } from './graphql/apollo.js';
+import type { ApiLimits } from './graphql/context.js';
 import { registerHealthRoutes } from './http/health-routes.js';
+
+/** policies/roles.yaml at the repository root. */
+export const ROLES_FILE = fileURLToPath(new URL('../../../policies/roles.yaml', import.meta.url));
 
 export interface ApiDependencies {
   appPool: Pool;
   logger: Logger;
+  /** Compiled roles and scopes; default: policies/roles.yaml. */
+  policy?: Policy;
+  /** Production hides internals in errors and turns introspection off. */
+  production?: boolean;
+  limits?: Partial<ApiLimits>;
+  onFieldResolved?: () => void;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
+
+/** Largest request body: 1 MiB (a 10 MB string is refused with 413 before parsing). */
+export const BODY_LIMIT_BYTES = 1_048_576;
 
 /**
  * The HTTP ingress. Every request gets an id (the caller's `x-request-id` when well-formed, else a
  * new one) that is echoed in the response header and carried by every log line of the request.
  */
-export function createApiServer({ appPool, logger }: ApiDependencies): FastifyInstance {
+export async function createApiServer({
+  appPool,
+  logger,
+  policy,
+  production = false,
+  limits,
+  onFieldResolved,
+}: ApiDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    bodyLimit: 1_048_576,
+    bodyLimit: BODY_LIMIT_BYTES,
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
+    requestTimeout: 30_000,
   });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
   registerHealthRoutes(app, appPool);
+  await registerGraphql(app, {
+    appPool,
+    logger,
+    policy: policy ?? (await loadPolicyFile(ROLES_FILE)),
+    production,
+    ...(limits ? { limits } : {}),
+    ...(onFieldResolved ? { onFieldResolved } : {}),
+  });
   return app;
 }

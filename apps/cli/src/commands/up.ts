@@ -43,12 +43,16 @@ export async function up(config: Config, { say, exit }: UpOptions): Promise<void
     const appPool = createPool(database.appUrl, { max: 20, applicationName: 'roster-api' });
     shutdown.add('API pool', () => appPool.end());
     const logger = createLogger({ level: config.LOG_LEVEL, name: 'api' });
-    const api = createApiServer({ appPool, logger });
+    const api = await createApiServer({
+      appPool,
+      logger,
+      production: config.NODE_ENV === 'production',
+    });
     shutdown.add('API', () => api.close());
     await api.listen({ host: config.API_HOST, port: config.API_PORT });
     const base = `http://${config.API_HOST.includes(':') ? `[${config.API_HOST}]` : config.API_HOST}:${config.API_PORT}`;
     say('✓ Roster is up:');
-    say(`    API        ${base}`);
+    say(`    GraphQL    ${base}/graphql`);
     say(`    health     ${base}/healthz`);
     say(`    readiness  ${base}/readyz`);
     say('  Press Ctrl-C to stop.');

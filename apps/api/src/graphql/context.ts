@@ -1,0 +1,58 @@
+import type { Policy } from '@roster/authz';
+import type { Pool } from '@roster/db';
+import type { Logger } from '@roster/telemetry';
+import type { Authenticated } from '../auth/authenticate.js';
+import { ApiError, unauthenticated } from '../errors.js';
+
+export interface ApiLimits {
+  /** Largest JSON definition of a workflow version, in bytes. Default 256 KiB. */
+  maxDefinitionBytes: number;
+  /** Sign-in attempts per account in one window. Default 10 per 15 minutes. */
+  signInAttempts: number;
+  /** Sign-in attempts per client IP in one window (offices share an IP). Default 100. */
+  signInAttemptsPerIp: number;
+  signInWindowSeconds: number;
+  /** Requests per second per credential and per tenant (token buckets, per process). */
+  requestsPerSecondPerCredential: number;
+  requestsPerSecondPerTenant: number;
+  /** Wall-clock budget of one GraphQL request. Default 10 s. */
+  requestTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: ApiLimits = {
+  maxDefinitionBytes: 256 * 1024,
+  signInAttempts: 10,
+  signInAttemptsPerIp: 100,
+  signInWindowSeconds: 900,
+  requestsPerSecondPerCredential: 50,
+  requestsPerSecondPerTenant: 200,
+  requestTimeoutMs: 10_000,
+};
+
+/** What every resolver gets. Tenant scope comes only from `auth.actor.tenantId`. */
+export interface RequestContext {
+  requestId: string;
+  traceId: string;
+  logger: Logger;
+  ip: string;
+  appPool: Pool;
+  policy: Policy;
+  limits: ApiLimits;
+  auth: Authenticated | null;
+  /** Why a presented credential was refused (shown when an operation needs one). */
+  authFailure: string | null;
+  /** Aborted when the request's time budget runs out. */
+  signal: AbortSignal;
+}
+
+export function requireAuth(ctx: RequestContext): Authenticated {
+  if (ctx.auth) return ctx.auth;
+  throw unauthenticated(ctx.authFailure ?? undefined);
+}
+
+export function requireSession(ctx: RequestContext): Authenticated & { sessionTokenHash: string } {
+  const auth = requireAuth(ctx);
+  if (!auth.sessionTokenHash)
+    throw new ApiError('FORBIDDEN', 'This operation needs a signed-in person, not an API key.');
+  return auth as Authenticated & { sessionTokenHash: string };
+}

@@ -1,0 +1,28 @@
+import 'reflect-metadata';
+import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { buildSchemaSync } from 'type-graphql';
+import { ApiKeyResolver } from './resolvers/api-key-resolver.js';
+import { IdentityResolver } from './resolvers/identity-resolver.js';
+import { NodeResolver } from './resolvers/node-resolver.js';
+import { TenantResolver } from './resolvers/tenant-resolver.js';
+import { WorkflowResolver } from './resolvers/workflow-resolver.js';
+import { Tenant } from './types/tenant.js';
+import { Workflow } from './types/workflow.js';
+
+let schema: GraphQLSchema | undefined;
+
+/** The schema, generated from the resolver classes once per process. */
+export function apiSchema(): GraphQLSchema {
+  schema ??= buildSchemaSync({
+    resolvers: [IdentityResolver, TenantResolver, ApiKeyResolver, WorkflowResolver, NodeResolver],
+    orphanedTypes: [Tenant, Workflow],
+    // Inputs are checked by the services with messages that name the field; no class-validator.
+    validate: false,
+  });
+  return schema;
+}
+
+/** The SDL as committed in apps/api/schema.graphql (sorted, so diffs are stable). */
+export function printApiSchema(): string {
+  return `${printSchema(lexicographicSortSchema(apiSchema()))}\n`;
+}
