@@ -5,6 +5,13 @@
 export interface HttpCapabilityDeclaration {
   /** Exact host names (no scheme, no port), e.g. `api.example.com`. No wildcards. */
   readonly hosts: readonly string[];
+  /**
+   * Connection fields holding a URL whose host is also allowed (for self-hosted or
+   * configurable base URLs, e.g. `['baseUrl']`). The tenant admin who enters the URL is the
+   * one who consents; the host's egress policy (private ranges, allow-list) still applies.
+   * Default: none.
+   */
+  readonly hostsFromConnection?: readonly string[];
 }
 
 export interface SmtpCapabilityDeclaration {

@@ -26,7 +26,19 @@ export function checkConnector(definition: ConnectorDefinition): void {
       );
     }
   }
+  const fromConnection = capabilities.http?.hostsFromConnection ?? [];
+  if (fromConnection.length > 0 && !definition.connection) {
+    invalid(
+      `capabilities.http.hostsFromConnection names ${fromConnection.join(', ')} but the connector has no connection: add connection.schema with those fields.`,
+    );
+  }
   const actionIds = Object.keys(actions);
+  const test = definition.connection?.test;
+  if (test !== undefined && !Object.hasOwn(actions, test)) {
+    invalid(`connection.test names "${test}" but there is no such action: add it to actions.`, {
+      test,
+    });
+  }
   if (actionIds.length === 0) invalid(`Connector "${id}" declares no actions: add at least one.`);
   for (const actionId of actionIds) {
     if (!ACTION_ID.test(actionId)) invalid(`Action id "${actionId}" must match ${ACTION_ID}.`);

@@ -25,6 +25,11 @@ export interface ConnectionDefinition<S extends z.ZodType = z.ZodType> {
   readonly description?: string;
   /** The credentials a tenant must provide; each field becomes `ctx.secrets[field]`. */
   readonly schema: S;
+  /**
+   * The id of an action (in `actions`) that checks the credentials work, e.g. by calling a
+   * cheap authenticated endpoint. The portal's "test connection" runs it. Default: none.
+   */
+  readonly test?: string;
 }
 
 export interface ConnectorDefinition<

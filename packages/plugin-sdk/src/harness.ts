@@ -99,6 +99,25 @@ function plainResponse(
   };
 }
 
+/** Host names of the connection's URL fields (unparseable or empty values add nothing). */
+export function hostsFromConnection(
+  fields: readonly string[],
+  secrets: Readonly<Record<string, unknown>>,
+): string[] {
+  const hosts: string[] = [];
+  for (const field of fields) {
+    const value = secrets[field];
+    if (typeof value !== 'string' || value === '') continue;
+    try {
+      const url = new URL(value);
+      if (url.protocol === 'http:' || url.protocol === 'https:') hosts.push(url.hostname);
+    } catch {
+      // Not a URL: the connection schema should have caught it; allow nothing.
+    }
+  }
+  return hosts;
+}
+
 function zodIssues(error: unknown): unknown {
   return (error as { issues?: unknown }).issues ?? String(error);
 }
@@ -147,7 +166,10 @@ export async function runAction<O = unknown>(
   const uses = new Set(action.uses ?? []);
   const allowed = (name: CapabilityName) =>
     uses.has(name) && granted.has(name) && connector.capabilities[name] !== undefined;
-  const declaredHosts = new Set(connector.capabilities.http?.hosts ?? []);
+  const declaredHosts = new Set([
+    ...(connector.capabilities.http?.hosts ?? []),
+    ...hostsFromConnection(connector.capabilities.http?.hostsFromConnection ?? [], secrets),
+  ]);
   const logs: HarnessLogEntry[] = [];
   const requests: HarnessRequest[] = [];
   const controller = new AbortController();

@@ -36,6 +36,7 @@ export { type PluginErrorCode, PluginSdkError } from './errors.js';
 export {
   type HarnessLogEntry,
   type HarnessRequest,
+  hostsFromConnection,
   memoryKv,
   type RunActionOptions,
   type RunActionResult,

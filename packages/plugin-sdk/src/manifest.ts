@@ -22,7 +22,12 @@ export interface PluginManifest {
   readonly version: string;
   readonly description: string;
   readonly capabilities: CapabilityDeclarations;
-  readonly connection: { readonly description?: string; readonly schema: JsonSchema } | null;
+  readonly connection: {
+    readonly description?: string;
+    readonly schema: JsonSchema;
+    /** The action that tests the credentials (ConnectionDefinition.test). */
+    readonly test?: string;
+  } | null;
   readonly actions: Readonly<Record<string, ActionManifest>>;
 }
 
@@ -37,6 +42,21 @@ function schemaOf(schema: z.ZodType, io: 'input' | 'output', where: string): Jso
       { cause: error },
     );
   }
+}
+
+function connectionSchema(connector: Connector): JsonSchema {
+  const schema = schemaOf(connector.connection!.schema, 'input', 'Connection schema');
+  const properties = (schema.properties ?? {}) as Record<string, unknown>;
+  for (const field of connector.capabilities.http?.hostsFromConnection ?? []) {
+    if (!Object.hasOwn(properties, field)) {
+      throw new PluginSdkError(
+        'INVALID_DEFINITION',
+        `capabilities.http.hostsFromConnection names "${field}" but the connection schema has no such field: add it (a URL string).`,
+        { field },
+      );
+    }
+  }
+  return schema;
 }
 
 /** Pack-time: the manifest the host validates against (so plugin bundles need no zod). */
@@ -65,7 +85,8 @@ export function toManifest(connector: Connector): PluginManifest {
           ...(connector.connection.description === undefined
             ? {}
             : { description: connector.connection.description }),
-          schema: schemaOf(connector.connection.schema, 'input', 'Connection schema'),
+          schema: connectionSchema(connector),
+          ...(connector.connection.test === undefined ? {} : { test: connector.connection.test }),
         }
       : null,
     actions,
