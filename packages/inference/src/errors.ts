@@ -3,7 +3,12 @@ export type InferenceErrorCode =
   | 'FEATURIZER_SPEC_INVALID'
   | 'FEATURES_INVALID'
   | 'MODEL_INVALID'
-  | 'ONNX_METADATA_MISSING';
+  | 'INVALID_MODEL'
+  | 'MODEL_SIGNATURE_MISMATCH'
+  | 'ONNX_METADATA_MISSING'
+  | 'SCORES_INVALID'
+  | 'THRESHOLDS_INVALID'
+  | 'DEPLOYMENTS_INVALID';
 
 export class InferenceError extends Error {
   override readonly name = 'InferenceError';

@@ -1,4 +1,12 @@
 export {
+  canonicalJson,
+  type Decision,
+  type DecisionThresholds,
+  decide,
+  inputFingerprint,
+} from './decision.js';
+export { type DenseMlpOptions, denseMlpIo, exportDenseMlpOnnx } from './dense-mlp-export.js';
+export {
   type ParsedEmail,
   type ParseEmailOptions,
   parseEmail,
@@ -19,6 +27,14 @@ export {
   decodeHeaderValue,
   decodeQuotedPrintable,
 } from './mime-decode.js';
+export { inspectOnnxModel, sha256Hex } from './model-inspect.js';
+export {
+  checkFeaturizerCompatibility,
+  type DenseFeaturizerSpec,
+  type FeaturizerSpec,
+  type ModelSignature,
+  type TensorInfo,
+} from './model-signature.js';
 export {
   exportSparseLogisticOnnx,
   type OnnxModelMetadata,
@@ -26,4 +42,59 @@ export {
   sparseModelIo,
 } from './onnx-export.js';
 export { buildSparseBatch, type SparseBatch, sparseBatchShapes } from './onnx-input.js';
+export {
+  type CanaryStats,
+  type CanaryThresholds,
+  type CanaryVerdict,
+  chooseDeployment,
+  type Deployment,
+  type DeploymentChoice,
+  type DeploymentStage,
+  emptyShadowTally,
+  evaluateCanary,
+  type ServingStats,
+  type ShadowReport,
+  type ShadowTally,
+  shadowReport,
+  tallyShadow,
+  trafficBucket,
+} from './rollout.js';
+export {
+  type ClaimedItem,
+  type ClaimRequest,
+  type ClaimResponse,
+  type CompleteRequest,
+  type CompleteResponse,
+  claimedItemSchema,
+  claimRequestSchema,
+  claimResponseSchema,
+  completeRequestSchema,
+  completeResponseSchema,
+  type ExecutionProvider,
+  executionProviderSchema,
+  type HeartbeatRequest,
+  type HeartbeatResponse,
+  heartbeatRequestSchema,
+  heartbeatResponseSchema,
+  type InferenceInput,
+  type ItemError,
+  type ItemResult,
+  inferenceInputSchema,
+  itemErrorSchema,
+  itemResultSchema,
+  type ModelManifest,
+  modelManifestSchema,
+  type PoolSettings,
+  type ProtocolErrorBody,
+  poolSettingsSchema,
+  protocolErrorBodySchema,
+  type RegisterRequest,
+  type RegisterResponse,
+  RUNNER_PROTOCOL_PREFIX,
+  type RunnerCapabilities,
+  registerRequestSchema,
+  registerResponseSchema,
+  runnerCapabilitiesSchema,
+  runnerPaths,
+} from './runner-protocol.js';
 export { predictPositive, type SparseLogisticModel } from './sparse-linear.js';
