@@ -10,8 +10,11 @@ import { bundlePlugin } from './bundle.js';
 import { createEgressPolicy } from './egress-policy.js';
 import type { HostCapabilities } from './host-bridge.js';
 import { createHttpEgress } from './http-egress.js';
+import { packPlugin } from './plugin-package.js';
 import { createPluginPool } from './pool.js';
+import { generatePublisherKey, publicKeyOf } from './publisher-key.js';
 import { createSandbox } from './sandbox.js';
+import { verifyPackage } from './verify-package.js';
 
 const FIXTURE = fileURLToPath(new URL('../test/fixtures/http-echo.plugin.ts', import.meta.url));
 const ROUNDS = 3;
@@ -58,6 +61,7 @@ export async function runPluginsBench(): Promise<object> {
   });
   const capabilities: HostCapabilities = { http };
   const bundle = await bundlePlugin(FIXTURE);
+  const publisher = generatePublisherKey('bench');
   const connector = ((await import(FIXTURE)) as { default: Connector }).default;
   const declaredHosts = bundle.manifest.capabilities.http?.hosts ?? [];
 
@@ -89,8 +93,7 @@ export async function runPluginsBench(): Promise<object> {
   const direct = () => Promise.resolve(action.run(directCtx as never, { url }));
 
   const request = {
-    code: bundle.code,
-    manifest: bundle.manifest,
+    plugin: verifyPackage(packPlugin(bundle, publisher), [publicKeyOf(publisher)]),
     actionId: 'get',
     input: { url },
     secrets: { token: 't' },

@@ -26,7 +26,22 @@ export type PluginHostErrorCode =
   /** The worker process died while running the invocation; the pool replaced it. */
   | 'WORKER_CRASHED'
   | 'POOL_CLOSED'
-  | 'INVALID_LIMITS';
+  | 'INVALID_LIMITS'
+  /** The package file is not a Roster plugin package (or its manifest is malformed). */
+  | 'PACKAGE_MALFORMED'
+  /** The code or manifest does not hash to the package's sha-512 integrity: it was altered. */
+  | 'INTEGRITY_MISMATCH'
+  /** The ed25519 signature does not verify with the publisher's trusted key. */
+  | 'SIGNATURE_INVALID'
+  /** No trusted key matches the package's publisher and key id. */
+  | 'UNKNOWN_PUBLISHER'
+  /** Code was handed to the sandbox without going through verifyPackage. */
+  | 'PLUGIN_UNVERIFIED'
+  | 'INVALID_KEY'
+  | 'SMTP_FAILED'
+  | 'SQL_FAILED'
+  /** A query returned more rows than the host's cap. */
+  | 'ROW_LIMIT';
 
 export interface SerializedPluginHostError {
   readonly code: PluginHostErrorCode;

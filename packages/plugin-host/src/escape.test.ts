@@ -8,19 +8,20 @@ import {
   startPeer,
   testResolver,
 } from '../test/loopback-peer.js';
-import { bundlePlugin, type PluginBundle } from './bundle.js';
+import { verifiedBundle } from '../test/verified.js';
 import { createEgressPolicy } from './egress-policy.js';
 import { PluginHostError } from './errors.js';
 import type { HostCapabilities, KvCapability } from './host-bridge.js';
 import { createHttpEgress } from './http-egress.js';
 import { createSandbox } from './sandbox.js';
+import type { VerifiedPlugin } from './verified-plugin.js';
 
 installConnectGuard();
 const probeEntry = fileURLToPath(new URL('../test/fixtures/probe.plugin.ts', import.meta.url));
 const sandbox = createSandbox();
 const guardTargets: string[] = [];
 let peer: LoopbackPeer;
-let probe: PluginBundle;
+let probe: VerifiedPlugin;
 let capabilities: HostCapabilities;
 const kvData = new Map<string, unknown>();
 const kv: KvCapability = {
@@ -39,7 +40,7 @@ beforeAll(async () => {
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ hello: 'from peer', host: req.headers.host }));
   });
-  probe = await bundlePlugin(probeEntry);
+  probe = await verifiedBundle(probeEntry);
   capabilities = {
     // The operator allow-list names the local peer by host name only: 127.0.0.1 itself,
     // and other names resolving to it, stay blocked.
@@ -55,7 +56,7 @@ beforeAll(async () => {
     }),
     kv,
   };
-});
+}, 60_000);
 
 afterAll(async () => {
   await peer.close();
@@ -66,8 +67,7 @@ afterAll(async () => {
 
 function run(script: string, options: { timeoutMs?: number; granted?: ('http' | 'kv')[] } = {}) {
   return sandbox.invokeAction({
-    code: probe.code,
-    manifest: probe.manifest,
+    plugin: probe,
     actionId: 'run',
     input: { script },
     grantedScopes: options.granted ?? ['http', 'kv'],

@@ -1,4 +1,10 @@
-import type { CapabilityName, PluginManifest, SmtpMessage, SqlParam } from '@roster/plugin-sdk';
+import {
+  type CapabilityName,
+  hostsFromConnection,
+  type PluginManifest,
+  type SmtpMessage,
+  type SqlParam,
+} from '@roster/plugin-sdk';
 import { PluginHostError } from './errors.js';
 import type { HostHttpRequest, HttpEgress } from './http-egress.js';
 import type { ConnectionResilience } from './resilience.js';
@@ -57,6 +63,8 @@ export interface InvocationGrant {
   readonly idempotencyKey: string;
   readonly installationId?: string;
   readonly connectionId?: string;
+  /** The decrypted connection: its URL fields named in `http.hostsFromConnection` widen egress. */
+  readonly secrets?: Readonly<Record<string, string>>;
 }
 
 export type HostDispatch = (method: string, args: unknown, signal: AbortSignal) => Promise<unknown>;
@@ -121,7 +129,13 @@ export function createHostDispatch(
     ...(grant.installationId === undefined ? {} : { installationId: grant.installationId }),
     ...(grant.connectionId === undefined ? {} : { connectionId: grant.connectionId }),
   };
-  const declaredHosts = manifest.capabilities.http?.hosts ?? [];
+  const declaredHosts = [
+    ...(manifest.capabilities.http?.hosts ?? []),
+    ...hostsFromConnection(
+      manifest.capabilities.http?.hostsFromConnection ?? [],
+      grant.secrets ?? {},
+    ),
+  ];
 
   const implementation = <T>(name: CapabilityName, value: T | undefined): T => {
     if (value === undefined) {

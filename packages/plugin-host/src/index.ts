@@ -31,11 +31,24 @@ export {
   type Resolver,
 } from './http-egress.js';
 export {
+  type PackageSignature,
+  type PluginPackage,
+  packageIntegrity,
+  packPlugin,
+} from './plugin-package.js';
+export {
   createPluginPool,
   type PluginPool,
   type PluginPoolOptions,
   type PluginPoolStats,
 } from './pool.js';
+export {
+  generatePublisherKey,
+  type PublisherPrivateKey,
+  type PublisherPublicKey,
+  parsePublisherKey,
+  publicKeyOf,
+} from './publisher-key.js';
 export {
   type ConnectionResilience,
   type ConnectionResilienceOptions,
@@ -49,3 +62,5 @@ export {
   type Sandbox,
   type SandboxLimits,
 } from './sandbox.js';
+export { VerifiedPlugin } from './verified-plugin.js';
+export { verifyPackage } from './verify-package.js';

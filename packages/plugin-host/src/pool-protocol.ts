@@ -1,9 +1,20 @@
 import type { SerializedPluginHostError } from './errors.js';
 import type { InvokeRequest, InvokeResult } from './sandbox.js';
 
+/** An InvokeRequest whose plugin is plain data (the worker re-issues it after an integrity check). */
+export type WireInvokeRequest = Omit<InvokeRequest, 'plugin'> & {
+  readonly plugin: {
+    readonly manifest: InvokeRequest['plugin']['manifest'];
+    readonly code: string;
+    readonly integrity: string;
+    readonly publisher: string;
+    readonly keyId: string;
+  };
+};
+
 /** Messages between the pool (parent) and a sandbox worker process over IPC. */
 export type ToWorker =
-  | { readonly type: 'invoke'; readonly id: number; readonly request: InvokeRequest }
+  | { readonly type: 'invoke'; readonly id: number; readonly request: WireInvokeRequest }
   | {
       readonly type: 'host-result';
       readonly id: number;

@@ -7,15 +7,16 @@ import {
   startPeer,
   testResolver,
 } from '../test/loopback-peer.js';
-import { bundlePlugin, type PluginBundle } from './bundle.js';
+import { verifiedBundle } from '../test/verified.js';
 import { createEgressPolicy } from './egress-policy.js';
 import { createHttpEgress } from './http-egress.js';
 import { createPluginPool, type PluginPool } from './pool.js';
+import type { VerifiedPlugin } from './verified-plugin.js';
 
 installConnectGuard();
 const probeEntry = fileURLToPath(new URL('../test/fixtures/probe.plugin.ts', import.meta.url));
 let peer: LoopbackPeer;
-let probe: PluginBundle;
+let probe: VerifiedPlugin;
 let pool: PluginPool;
 
 beforeAll(async () => {
@@ -24,7 +25,7 @@ beforeAll(async () => {
     if (req.url === '/slow') setTimeout(reply, 3000);
     else reply();
   });
-  probe = await bundlePlugin(probeEntry);
+  probe = await verifiedBundle(probeEntry);
   pool = createPluginPool({
     size: 1,
     graceMs: 1000,
@@ -36,7 +37,7 @@ beforeAll(async () => {
     },
   });
   await pool.ready();
-});
+}, 60_000);
 afterAll(async () => {
   await pool.close();
   await peer.close();
@@ -45,8 +46,7 @@ afterAll(async () => {
 
 const run = (script: string, options: { timeoutMs?: number; granted?: ('http' | 'kv')[] } = {}) =>
   pool.invoke({
-    code: probe.code,
-    manifest: probe.manifest,
+    plugin: probe,
     actionId: 'run',
     input: { script },
     grantedScopes: options.granted ?? ['http', 'kv'],
@@ -127,8 +127,7 @@ describe('plugin pool', () => {
     await closing.close();
     await expect(
       closing.invoke({
-        code: probe.code,
-        manifest: probe.manifest,
+        plugin: probe,
         actionId: 'run',
         input: { script: 'return 1' },
         grantedScopes: [],

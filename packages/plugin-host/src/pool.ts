@@ -2,7 +2,8 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { PluginHostError } from './errors.js';
 import { createHostDispatch, type HostCapabilities, type HostDispatch } from './host-bridge.js';
 import type { FromWorker, ToWorker } from './pool-protocol.js';
-import type { InvokeRequest, InvokeResult } from './sandbox.js';
+import { grantOf, type InvokeRequest, type InvokeResult } from './sandbox.js';
+import { VerifiedPlugin } from './verified-plugin.js';
 import { workerScript } from './worker-script.js';
 
 export interface PluginPoolOptions {
@@ -231,19 +232,39 @@ export function createPluginPool(options: PluginPoolOptions): PluginPool {
       worker.inFlight.set(id, {
         id,
         worker,
-        dispatch: createHostDispatch(options.capabilities, request),
+        dispatch: createHostDispatch(options.capabilities, grantOf(request)),
         abort,
         timer,
         resolve,
         reject,
       });
-      worker.child!.send({ type: 'invoke', id, request } satisfies ToWorker);
+      // The class does not survive IPC: send plain fields; the worker re-checks the integrity.
+      const { plugin, ...rest } = request;
+      const wire = {
+        ...rest,
+        plugin: {
+          manifest: plugin.manifest,
+          code: plugin.code,
+          integrity: plugin.integrity,
+          publisher: plugin.publisher,
+          keyId: plugin.keyId,
+        },
+      };
+      worker.child!.send({ type: 'invoke', id, request: wire } satisfies ToWorker);
     });
 
   for (let i = 0; i < size; i++) workers.push(spawn());
 
   return {
     invoke(request) {
+      if (!VerifiedPlugin.is(request.plugin)) {
+        return Promise.reject(
+          new PluginHostError(
+            'PLUGIN_UNVERIFIED',
+            'Only a VerifiedPlugin from verifyPackage can run: verify the signed package first.',
+          ),
+        );
+      }
       if (closed)
         return Promise.reject(new PluginHostError('POOL_CLOSED', 'The plugin pool is closed.'));
       return new Promise<InvokeResult>((resolve, reject) => {

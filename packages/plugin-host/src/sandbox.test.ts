@@ -6,19 +6,20 @@ import {
   startPeer,
   testResolver,
 } from '../test/loopback-peer.js';
-import { bundlePlugin, type PluginBundle } from './bundle.js';
+import { verifiedBundle, verifiedFromCode } from '../test/verified.js';
 import { createEgressPolicy } from './egress-policy.js';
 import type { HostCapabilities } from './host-bridge.js';
 import { createHttpEgress } from './http-egress.js';
 import { createSandbox } from './sandbox.js';
+import type { VerifiedPlugin } from './verified-plugin.js';
 
 installConnectGuard();
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../test/fixtures/${name}`, import.meta.url));
 const sandbox = createSandbox();
 let peer: LoopbackPeer;
-let echo: PluginBundle;
-let probe: PluginBundle;
+let echo: VerifiedPlugin;
+let probe: VerifiedPlugin;
 let capabilities: HostCapabilities;
 
 beforeAll(async () => {
@@ -27,8 +28,8 @@ beforeAll(async () => {
     res.end(JSON.stringify({ path: req.url }));
   });
   [echo, probe] = await Promise.all([
-    bundlePlugin(fixture('http-echo.plugin.ts')),
-    bundlePlugin(fixture('probe.plugin.ts')),
+    verifiedBundle(fixture('http-echo.plugin.ts')),
+    verifiedBundle(fixture('probe.plugin.ts')),
   ]);
   capabilities = {
     http: createHttpEgress({
@@ -36,12 +37,11 @@ beforeAll(async () => {
       resolve: testResolver,
     }),
   };
-});
+}, 60_000);
 afterAll(() => peer.close());
 
 const base = () => ({
-  code: echo.code,
-  manifest: echo.manifest,
+  plugin: echo,
   actionId: 'get',
   secrets: { token: 's3cret' },
   grantedScopes: ['http' as const],
@@ -76,8 +76,7 @@ describe('invokeAction', () => {
     const run = (n: number) =>
       sandbox.invokeAction({
         ...base(),
-        code: probe.code,
-        manifest: probe.manifest,
+        plugin: probe,
         actionId: 'double',
         input: { n },
       });
@@ -94,7 +93,7 @@ describe('invokeAction', () => {
     ).rejects.toMatchObject({
       code: 'UNKNOWN_ACTION',
     });
-    const probeRun = { ...base(), code: probe.code, manifest: probe.manifest, actionId: 'run' };
+    const probeRun = { ...base(), plugin: probe, actionId: 'run' };
     await expect(
       sandbox.invokeAction({
         ...probeRun,
@@ -134,14 +133,18 @@ describe('invokeAction', () => {
     await expect(
       sandbox.invokeAction({
         ...base(),
-        code: 'throw new Error("bad bundle")',
+        plugin: verifiedFromCode('throw new Error("bad bundle")', echo.manifest),
         input: { url: 'x' },
       }),
     ).rejects.toMatchObject({
       code: 'BUNDLE_INVALID',
     });
     await expect(
-      sandbox.invokeAction({ ...base(), code: 'var __rosterPlugin = {};', input: { url: 'x' } }),
+      sandbox.invokeAction({
+        ...base(),
+        plugin: verifiedFromCode('var __rosterPlugin = {};', echo.manifest),
+        input: { url: 'x' },
+      }),
     ).rejects.toMatchObject({
       code: 'UNKNOWN_ACTION',
     });
@@ -165,8 +168,7 @@ describe('invokeAction', () => {
     await expect(
       sandbox.invokeAction({
         ...base(),
-        code: probe.code,
-        manifest: probe.manifest,
+        plugin: probe,
         actionId: 'run',
         grantedScopes: ['http', 'kv'],
         input: {

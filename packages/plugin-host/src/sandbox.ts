@@ -1,4 +1,4 @@
-import type { CapabilityName, LogLevel, PluginManifest } from '@roster/plugin-sdk';
+import type { CapabilityName, LogLevel } from '@roster/plugin-sdk';
 import type {
   QuickJSContext,
   QuickJSDeferredPromise,
@@ -16,9 +16,15 @@ import {
   unwrapOrFail,
 } from './guest-outcome.js';
 import { GUEST_PRELUDE } from './guest-prelude.js';
-import { createHostDispatch, type HostCapabilities, type HostDispatch } from './host-bridge.js';
+import {
+  createHostDispatch,
+  type HostCapabilities,
+  type HostDispatch,
+  type InvocationGrant,
+} from './host-bridge.js';
 import { SchemaValidator } from './io-validation.js';
 import { QuickJSEngine } from './quickjs-engine.js';
+import { VerifiedPlugin } from './verified-plugin.js';
 
 export interface SandboxLimits {
   /** Wall-clock budget for the whole invocation, host calls included. Default 5 000 ms. */
@@ -37,9 +43,8 @@ export interface SandboxLimits {
 const RECYCLE_HEAP_BYTES = 256 * 1024 * 1024;
 
 export interface InvokeRequest {
-  /** The bundle from `bundlePlugin`. */
-  readonly code: string;
-  readonly manifest: PluginManifest;
+  /** From `verifyPackage`: the only way code reaches the sandbox. */
+  readonly plugin: VerifiedPlugin;
   readonly actionId: string;
   readonly input: unknown;
   /** The decrypted connection. Default `{}`. */
@@ -109,6 +114,23 @@ function safely(fn: () => void): boolean {
   }
 }
 
+/** The installation's grant for one invocation of a verified plugin. */
+export function grantOf(request: InvokeRequest): InvocationGrant {
+  return {
+    manifest: request.plugin.manifest,
+    actionId: request.actionId,
+    grantedScopes: request.grantedScopes,
+    idempotencyKey: request.idempotencyKey,
+    ...(request.secrets === undefined ? {} : { secrets: request.secrets }),
+    ...(request.installationId === undefined ? {} : { installationId: request.installationId }),
+    ...(request.connectionId === undefined ? {} : { connectionId: request.connectionId }),
+  };
+}
+
+const refuseAll: HostDispatch = async () => {
+  throw new PluginHostError('PLUGIN_UNVERIFIED', 'Unverified plugins get no host calls.');
+};
+
 export function createSandbox(
   options: { engine?: QuickJSEngine; validator?: SchemaValidator } = {},
 ): Sandbox {
@@ -117,7 +139,8 @@ export function createSandbox(
 
   async function runGuest(request: InvokeRequest, dispatch: HostDispatch) {
     const limits = resolveLimits(request.limits);
-    const action = request.manifest.actions[request.actionId]!;
+    const { manifest, code } = request.plugin;
+    const action = manifest.actions[request.actionId]!;
     const module = await engine.module();
     const started = Date.now();
     const deadline = started + limits.timeoutMs;
@@ -278,7 +301,7 @@ export function createSandbox(
       handles.push(invokeFn);
       const plugin = unwrapOrFail(
         ctx,
-        ctx.evalCode(`${request.code}\n;globalThis.__rosterPlugin`, 'plugin.js'),
+        ctx.evalCode(`${code}\n;globalThis.__rosterPlugin`, 'plugin.js'),
         limits,
         'BUNDLE_INVALID',
       );
@@ -290,7 +313,7 @@ export function createSandbox(
           input: request.input,
           secrets: request.secrets ?? {},
           idempotencyKey: request.idempotencyKey,
-          uses: action.uses.filter((name) => request.manifest.capabilities[name] !== undefined),
+          uses: action.uses.filter((name) => manifest.capabilities[name] !== undefined),
         }),
       );
       handles.push(payload);
@@ -327,13 +350,20 @@ export function createSandbox(
     request: InvokeRequest,
     dispatch: HostDispatch,
   ): Promise<InvokeResult> {
-    const action = Object.hasOwn(request.manifest.actions, request.actionId)
-      ? request.manifest.actions[request.actionId]
+    if (!VerifiedPlugin.is(request.plugin)) {
+      throw new PluginHostError(
+        'PLUGIN_UNVERIFIED',
+        'Only a VerifiedPlugin from verifyPackage can run: verify the signed package first.',
+      );
+    }
+    const { manifest } = request.plugin;
+    const action = Object.hasOwn(manifest.actions, request.actionId)
+      ? manifest.actions[request.actionId]
       : undefined;
     if (!action) {
       throw new PluginHostError(
         'UNKNOWN_ACTION',
-        `Plugin ${request.manifest.id} has no action "${request.actionId}"; it has: ${Object.keys(request.manifest.actions).join(', ')}.`,
+        `Plugin ${manifest.id} has no action "${request.actionId}"; it has: ${Object.keys(manifest.actions).join(', ')}.`,
       );
     }
     const input = validator.validate(action.input, request.input);
@@ -352,7 +382,7 @@ export function createSandbox(
     if (!checked.valid) {
       throw new PluginHostError(
         'OUTPUT_INVALID',
-        `Plugin ${request.manifest.id} returned output for "${request.actionId}" that does not match its schema: ${checked.issues.join('; ')}. Fix the plugin.`,
+        `Plugin ${manifest.id} returned output for "${request.actionId}" that does not match its schema: ${checked.issues.join('; ')}. Fix the plugin.`,
         { issues: checked.issues },
       );
     }
@@ -361,8 +391,13 @@ export function createSandbox(
 
   return {
     invokeWithDispatch,
-    invokeAction: (request) =>
-      invokeWithDispatch(request, createHostDispatch(request.capabilities, request)),
+    invokeAction: (request) => {
+      if (!VerifiedPlugin.is(request.plugin)) return invokeWithDispatch(request, refuseAll);
+      return invokeWithDispatch(
+        request,
+        createHostDispatch(request.capabilities, grantOf(request)),
+      );
+    },
     get recycleCount() {
       return engine.recycleCount;
     },

@@ -3,6 +3,7 @@
 import { PluginHostError } from './errors.js';
 import type { FromWorker, ToWorker } from './pool-protocol.js';
 import { createSandbox } from './sandbox.js';
+import { reissueVerified } from './verify-package.js';
 
 const sandbox = createSandbox();
 const waiting = new Map<
@@ -37,10 +38,14 @@ process.on('message', (message: ToWorker) => {
       waiting.set(callId, { resolve, reject });
       send({ type: 'host-call', id, callId, method, args });
     });
-  sandbox.invokeWithDispatch(request, dispatch).then(
-    (result) => send({ type: 'result', id, ok: true, result }),
-    (error: unknown) => send({ type: 'result', id, ok: false, error: serialize(error) }),
-  );
+  Promise.resolve()
+    .then(() =>
+      sandbox.invokeWithDispatch({ ...request, plugin: reissueVerified(request.plugin) }, dispatch),
+    )
+    .then(
+      (result) => send({ type: 'result', id, ok: true, result }),
+      (error: unknown) => send({ type: 'result', id, ok: false, error: serialize(error) }),
+    );
 });
 
 // The parent's IPC channel closing means the pool is gone: do not linger.
