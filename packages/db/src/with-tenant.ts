@@ -36,9 +36,19 @@ export async function withTenant<T>(
   const client = await pool.connect();
   let broken = false;
   try {
-    await client.query('BEGIN');
-    await client.query(`SELECT set_config('app.tenant_id', $1, true)`, [tenantId]);
-    const result = await fn({ tenantId, db: drizzle({ client, schema }), client });
+    // One round trip: the id is a validated UUID (above), so it is safe to inline, and a simple
+    // query may carry two statements. SET LOCAL is transaction-scoped like set_config(…, true).
+    await client.query(`BEGIN; SET LOCAL app.tenant_id = '${tenantId.toLowerCase()}'`);
+    let db: Database | undefined;
+    // drizzle builds its relational config per instance: only pay for it when `db` is used.
+    const result = await fn({
+      tenantId,
+      client,
+      get db() {
+        db ??= drizzle({ client, schema });
+        return db;
+      },
+    });
     await client.query('COMMIT');
     return result;
   } catch (err) {

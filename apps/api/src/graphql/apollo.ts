@@ -6,7 +6,8 @@ import type { Pool } from '@roster/db';
 import type { Logger } from '@roster/telemetry';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GraphQLError } from 'graphql';
-import { authenticate } from '../auth/authenticate.js';
+import { AuthCache } from '../auth/auth-cache.js';
+import { type AuthResult, authenticate } from '../auth/authenticate.js';
 import { type ApiLimits, DEFAULT_LIMITS, type RequestContext } from './context.js';
 import { createErrorFormatter } from './error-format.js';
 import { armor, costLimitPlugin, tokenLimitHook } from './hardening.js';
@@ -76,6 +77,16 @@ export async function registerGraphql(
   const protection = armor();
   const perCredential = new TokenBucketLimiter(limits.requestsPerSecondPerCredential);
   const perTenant = new TokenBucketLimiter(limits.requestsPerSecondPerTenant);
+  const authCache = new AuthCache();
+  const authenticateCached = async (header: string | undefined): Promise<AuthResult> => {
+    if (!header) return { ok: null };
+    const key = AuthCache.keyOf(header);
+    const cached = authCache.get(key);
+    if (cached) return { ok: true, auth: cached };
+    const result = await authenticate(options.appPool, options.policy, header);
+    if (result.ok) authCache.set(key, result.auth);
+    return result;
+  };
 
   const apollo = new ApolloServer<RequestContext>({
     schema,
@@ -106,11 +117,7 @@ export async function registerGraphql(
       const traceId = traceIdOf(request);
       ids.set(request, { requestId, traceId });
       const signal = AbortSignal.timeout(limits.requestTimeoutMs);
-      const result = await authenticate(
-        options.appPool,
-        options.policy,
-        request.headers.authorization,
-      );
+      const result = await authenticateCached(request.headers.authorization);
       const context: RequestContext = {
         requestId,
         traceId,
@@ -122,6 +129,7 @@ export async function registerGraphql(
         auth: result.ok ? result.auth : null,
         authFailure: result.ok === false ? result.reason : null,
         signal,
+        authCache,
       };
       if (context.auth) {
         const { actor } = context.auth;

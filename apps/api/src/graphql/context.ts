@@ -1,6 +1,7 @@
 import type { Policy } from '@roster/authz';
 import type { Pool } from '@roster/db';
 import type { Logger } from '@roster/telemetry';
+import type { AuthCache } from '../auth/auth-cache.js';
 import type { Authenticated } from '../auth/authenticate.js';
 import { ApiError, unauthenticated } from '../errors.js';
 
@@ -43,6 +44,8 @@ export interface RequestContext {
   authFailure: string | null;
   /** Aborted when the request's time budget runs out. */
   signal: AbortSignal;
+  /** Evict from it when a credential stops being valid (revocation, sign-out). */
+  authCache: AuthCache;
 }
 
 export function requireAuth(ctx: RequestContext): Authenticated {

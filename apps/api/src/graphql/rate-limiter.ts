@@ -1,6 +1,6 @@
 /**
  * Token buckets per key (credential, tenant), in this process. With N API processes the effective
- * limit is N times the configured one; configure it per process (docs/decisions/0006).
+ * limit is N times the configured one; configure it per process (docs/decisions/0006-authentication-before-tenant-context.md).
  */
 export class TokenBucketLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();

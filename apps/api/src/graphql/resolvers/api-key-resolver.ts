@@ -93,6 +93,7 @@ export class ApiKeyResolver {
       actor.tenantId,
       uuidFromGlobalId(input.id, 'ApiKey', 'input.id'),
     );
+    ctx.authCache.evict((a) => a.actor.kind === 'apiKey' && a.actor.keyId === row.id);
     return Object.assign(new RevokeApiKeyPayload(), { apiKey: ApiKey.from(row) });
   }
 }

@@ -176,6 +176,7 @@ export class IdentityResolver {
   @SignedIn()
   async signOut(@Ctx() ctx: RequestContext): Promise<SignOutPayload> {
     const auth = requireSession(ctx);
+    ctx.authCache.evict((a) => a.sessionTokenHash === auth.sessionTokenHash);
     return { signedOut: await signOut(ctx.appPool, auth.sessionTokenHash) };
   }
 
@@ -190,6 +191,7 @@ export class IdentityResolver {
     const auth = requireSession(ctx);
     const tenantId = uuidFromGlobalId(input.tenantId, 'Tenant', 'input.tenantId');
     await switchTenant(ctx.appPool, auth.sessionTokenHash, tenantId);
+    ctx.authCache.evict((a) => a.sessionTokenHash === auth.sessionTokenHash);
     const tenants = await listUserTenants(ctx.appPool, auth.userId);
     const role = tenants.find((t) => t.tenantId === tenantId)?.role ?? 'viewer';
     return Object.assign(new SwitchTenantPayload(), {
