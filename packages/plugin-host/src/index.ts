@@ -1,5 +1,11 @@
 export { type BundleOptions, bundlePlugin, type PluginBundle } from './bundle.js';
 export {
+  type ConformanceOptions,
+  type ConformanceReport,
+  type ConformanceResult,
+  checkConformance,
+} from './conformance.js';
+export {
   type AddressVerdict,
   createEgressPolicy,
   type EgressPolicy,
@@ -62,5 +68,11 @@ export {
   type Sandbox,
   type SandboxLimits,
 } from './sandbox.js';
+export {
+  createSmtpCapability,
+  type SmtpCapabilityOptions,
+  type SmtpServer,
+} from './smtp-capability.js';
+export { createSqlCapability, type SqlCapabilityOptions } from './sql-capability.js';
 export { VerifiedPlugin } from './verified-plugin.js';
 export { verifyPackage } from './verify-package.js';
