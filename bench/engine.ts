@@ -1,0 +1,211 @@
+// npm run bench:engine — raw graphile-worker no-op jobs vs Roster steps and runs, same Postgres,
+// same worker settings (concurrency 10, localQueue 200, batched job completion), fsync on.
+// Work is enqueued before the clock starts (as graphile-worker's perfTest does) and measured
+// until the last job/run is done; rounds interleave baseline and Roster; medians are reported.
+import { randomUUID } from 'node:crypto';
+import { appUrlFor, createPool, migrate, type Pool } from '@roster/db';
+import {
+  ExecutorRegistry,
+  installWorkerSchema,
+  quietLogger,
+  startRun,
+  startRuns,
+} from '@roster/engine';
+import { runWorkerPool } from '@roster/worker';
+import { run } from 'graphile-worker';
+import { startBenchPostgres } from './src/bench-postgres.js';
+import { benchEnv, median, printReport, round } from './src/report.js';
+
+const CONCURRENCY = 10;
+const LOCAL_QUEUE = 200;
+const RAW_JOBS = 4000;
+const RUNS10 = 400; // 4,000 steps
+const RUNS1 = 4000;
+const ROUNDS = 3;
+const LATENCY_RUNS = 100;
+const NO_LIMIT = { maxRunsPerTenant: 1_000_000 };
+
+const pgInfo = await startBenchPostgres(process.env.DATABASE_URL);
+await migrate(pgInfo.ownerUrl, {
+  appPassword: pgInfo.appPassword,
+  afterMigrate: installWorkerSchema,
+});
+const appUrl = appUrlFor(pgInfo.ownerUrl, pgInfo.appPassword);
+const owner = createPool(pgInfo.ownerUrl, { max: 4 });
+const app = createPool(appUrl, { max: 10 });
+const tenantId = randomUUID();
+await owner.query('INSERT INTO tenants (id, slug, name) VALUES ($1, $2, $3)', [
+  tenantId,
+  `bench-${tenantId}`,
+  'Bench',
+]);
+
+async function workflow(definition: unknown): Promise<string> {
+  const id = randomUUID();
+  await owner.query(
+    'INSERT INTO workflows (tenant_id, id, name, latest_version) VALUES ($1, $2, $3, 1)',
+    [tenantId, id, id],
+  );
+  await owner.query(
+    'INSERT INTO workflow_versions (tenant_id, workflow_id, version, definition) VALUES ($1, $2, 1, $3)',
+    [tenantId, id, definition],
+  );
+  return id;
+}
+const chain = (n: number, step: (i: number) => Record<string, unknown>) => ({
+  start: 's1',
+  steps: Object.fromEntries(
+    Array.from({ length: n }, (_, i) => [
+      `s${i + 1}`,
+      { ...step(i), ...(i + 1 < n ? { next: `s${i + 2}` } : { end: true }) },
+    ]),
+  ),
+});
+// A no-op step: a transform of a constant (no executor, no read of the run).
+const noop = () => ({ type: 'transform', value: '1' });
+const wf10 = await workflow(chain(10, noop));
+const wf1 = await workflow(chain(1, noop));
+const stamps = new Map<string, number>();
+const wfLatency = await workflow(
+  chain(10, () => ({ type: 'connector', connector: 'bench', action: 'stamp' })),
+);
+const executors = new ExecutorRegistry().registerConnector(async (call) => {
+  stamps.set(`${call.runId}/${call.stepId}`, performance.now());
+  return { output: null };
+});
+const preset = {
+  worker: { localQueue: { size: LOCAL_QUEUE }, completeJobBatchDelay: 0, failJobBatchDelay: 0 },
+};
+
+async function rawRound(): Promise<number> {
+  await owner.query(
+    `SELECT graphile_worker.add_jobs(array_agg(('bench_noop', '{}'::json, NULL, NULL, NULL, NULL, NULL, NULL)::graphile_worker.job_spec))
+       FROM generate_series(1, $1)`,
+    [RAW_JOBS],
+  );
+  let done = 0;
+  let finish: () => void = () => {};
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const start = performance.now();
+  const runner = await run({
+    connectionString: appUrl,
+    concurrency: CONCURRENCY,
+    noHandleSignals: true,
+    logger: quietLogger,
+    taskList: {
+      bench_noop: async () => {
+        if (++done === RAW_JOBS) finish();
+      },
+    },
+    preset,
+  });
+  await finished;
+  const elapsed = performance.now() - start;
+  await runner.stop();
+  return (RAW_JOBS / elapsed) * 1000;
+}
+
+async function untilSucceeded(pool: Pool, expected: number): Promise<void> {
+  for (;;) {
+    const { rows } = await pool.query(
+      `SELECT count(*)::int AS n FROM runs WHERE status = 'succeeded'`,
+    );
+    if (rows[0].n >= expected) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+async function rosterRound(workflowId: string, runs: number): Promise<number> {
+  const before = (
+    await owner.query(`SELECT count(*)::int AS n FROM runs WHERE status = 'succeeded'`)
+  ).rows[0].n as number;
+  for (let i = 0; i < runs; i += 1000) {
+    const batch = Array.from({ length: Math.min(1000, runs - i) }, () => ({
+      workflowId,
+      input: {},
+    }));
+    await startRuns(app, tenantId, batch, NO_LIMIT);
+  }
+  const start = performance.now();
+  const worker = await runWorkerPool({
+    appUrl,
+    executors,
+    concurrency: CONCURRENCY,
+    localQueueSize: LOCAL_QUEUE,
+    ...NO_LIMIT,
+  });
+  await untilSucceeded(owner, before + runs);
+  const elapsed = performance.now() - start;
+  await worker.stop();
+  return (runs / elapsed) * 1000;
+}
+
+const raw: number[] = [];
+const steps10: number[] = [];
+const runs1: number[] = [];
+for (let round_ = 0; round_ < ROUNDS; round_++) {
+  raw.push(await rawRound());
+  steps10.push((await rosterRound(wf10, RUNS10)) * 10);
+  runs1.push(await rosterRound(wf1, RUNS1));
+  console.log(
+    `round ${round_ + 1}: raw ${round(raw.at(-1) ?? 0, 0)} jobs/s, steps10 ${round(steps10.at(-1) ?? 0, 0)} steps/s, runs1 ${round(runs1.at(-1) ?? 0, 0)} runs/s`,
+  );
+}
+
+// Latency on an idle system: one run at a time, each of 10 connector steps stamping when it runs.
+const worker = await runWorkerPool({
+  appUrl,
+  executors,
+  concurrency: CONCURRENCY,
+  localQueueSize: LOCAL_QUEUE,
+  ...NO_LIMIT,
+});
+const startLatency: number[] = [];
+const stepLatency: number[] = [];
+for (let i = 0; i < LATENCY_RUNS; i++) {
+  const t0 = performance.now();
+  const { runId } = await startRun(app, tenantId, { workflowId: wfLatency }, NO_LIMIT);
+  while (!stamps.has(`${runId}/s10`)) await new Promise((resolve) => setTimeout(resolve, 1));
+  startLatency.push((stamps.get(`${runId}/s1`) as number) - t0);
+  for (let s = 2; s <= 10; s++) {
+    stepLatency.push(
+      (stamps.get(`${runId}/s${s}`) as number) - (stamps.get(`${runId}/s${s - 1}`) as number),
+    );
+  }
+}
+await worker.stop();
+const pct = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+};
+console.log(
+  `spread: raw ${raw.map((v) => round(v, 0)).join('/')}, steps10 ${steps10.map((v) => round(v, 0)).join('/')}, runs1 ${runs1.map((v) => round(v, 0)).join('/')}`,
+);
+await Promise.all([owner.end(), app.end()]);
+await pgInfo.stop();
+const rawMedian = median(raw);
+printReport({
+  bench: 'engine',
+  figures: {
+    raw_jobs_per_s: round(rawMedian, 0),
+    steps10_per_s: round(median(steps10), 0),
+    runs1_per_s: round(median(runs1), 0),
+  },
+  ratios: {
+    steps10_vs_raw: round(median(steps10) / rawMedian),
+    runs1_vs_raw: round(median(runs1) / rawMedian),
+  },
+  latency_ms: {
+    start_p50: round(pct(startLatency, 50)),
+    start_p99: round(pct(startLatency, 99)),
+    step_p50: round(pct(stepLatency, 50)),
+    step_p99: round(pct(stepLatency, 99)),
+  },
+  env: benchEnv(pgInfo.version),
+  notes: [
+    'fsync and synchronous_commit on; concurrency 10, localQueue 200, completeJobBatchDelay 0 for both',
+    'jobs/runs enqueued before timing; no-op step = transform of a constant; maxRunsPerTenant raised above the batch',
+  ],
+});
