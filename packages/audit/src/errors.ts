@@ -9,7 +9,9 @@ export type AuditErrorCode =
   /** Digest fields are malformed (bad seq, hash, period, ...). */
   | 'AUDIT_INVALID_DIGEST'
   /** The events and digests handed to the export writer do not form a verifiable export. */
-  | 'AUDIT_EXPORT_INCONSISTENT';
+  | 'AUDIT_EXPORT_INCONSISTENT'
+  /** A verified reader's result was asked for before all its events were read. */
+  | 'AUDIT_READ_UNFINISHED';
 
 /** Errors raised while building audit records. Verification failures are results, not errors. */
 export class AuditError extends Error {

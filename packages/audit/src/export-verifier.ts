@@ -67,6 +67,14 @@ export async function verifyExport(
   return verifier.finish();
 }
 
+export interface ExportVerifierOptions {
+  /**
+   * Called with each event once its own line checks out (shape, hash, link). A later digest
+   * or the end of the file can still fail verification: use the events only if finish() is ok.
+   */
+  onEvent?: (event: AuditEvent, line: number) => void;
+}
+
 /** The streaming state machine behind verifyExport, for callers that push lines themselves. */
 export class ExportVerifier {
   private readonly keys: PublicKeyRing;
@@ -85,8 +93,14 @@ export class ExportVerifier {
   private unsigned: { seq: number; id: string } | null = null;
   private failed: VerifyFailure | null = null;
 
-  constructor(publicKeys: PublicKeyRing | Iterable<PublicKeyInput>) {
+  private readonly onEventHook: ((event: AuditEvent, line: number) => void) | undefined;
+
+  constructor(
+    publicKeys: PublicKeyRing | Iterable<PublicKeyInput>,
+    options: ExportVerifierOptions = {},
+  ) {
     this.keys = createPublicKeyRing(publicKeys);
+    this.onEventHook = options.onEvent;
   }
 
   push(rawLine: string): VerifyFailure | null {
@@ -217,6 +231,7 @@ export class ExportVerifier {
     this.headEventId = event.id;
     this.unsigned ??= { seq: event.seq, id: event.id };
     this.lastRecord = 'event';
+    this.onEventHook?.(event, this.lineNo);
     return null;
   }
 

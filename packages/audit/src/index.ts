@@ -1,3 +1,20 @@
+export {
+  type ApiKeyCreatedData,
+  type ApiKeyRevokedData,
+  AUDIT_ACTIONS,
+  type AuditActionData,
+  type AuditActionName,
+  actionDraft,
+  type DecisionOutcome,
+  type DecisionRecordedData,
+  isKnownAction,
+  type MemberRoleChangedData,
+  type PermissionChangedData,
+  type PolicyChangedData,
+  type ReviewDecidedData,
+  type ReviewOutcome,
+  readActionData,
+} from './actions.js';
 export { canonicalize, type JsonValue } from './canonical-json.js';
 export {
   appendToChain,
@@ -29,8 +46,10 @@ export {
   type AuditSubject,
 } from './event.js';
 export { EXPORT_FORMAT, EXPORT_VERSION, type ExportHeader } from './export-header.js';
+export { readVerifiedEvents, type VerifyingReader } from './export-reader.js';
 export {
   ExportVerifier,
+  type ExportVerifierOptions,
   type VerifiedExport,
   type VerifyFailure,
   type VerifyFailureCode,
@@ -47,3 +66,23 @@ export {
   type SigningKeyPair,
 } from './keys.js';
 export { splitLines, withNewlines } from './lines.js';
+export {
+  type AuditReportInput,
+  type AuditReportOptions,
+  REPORT_SECTIONS,
+  renderAuditReport,
+} from './report-pdf.js';
+export { type SummarizeResult, summarizeExport } from './report-source.js';
+export {
+  ACTIVITY_CATEGORIES,
+  type ActionCount,
+  type ActivityBucket,
+  type ActivityCategory,
+  AuditReportBuilder,
+  type AuditReportSummary,
+  type ChangeRow,
+  type DecisionRow,
+  type ReportSummaryOptions,
+  type ReviewSummary,
+} from './report-summary.js';
+export { type SampleExportOptions, sampleExportLines } from './sample-export.js';
