@@ -101,10 +101,12 @@ export function createSqlCapability(options: SqlCapabilityOptions): SqlCapabilit
         let rows: Record<string, unknown>[];
         let rowCount: number;
         if (READ.test(sql)) {
+          // Extended protocol even without params: the simple protocol would run a second statement.
           await client.query({
             text: `DECLARE roster_rows NO SCROLL CURSOR FOR ${sql}`,
             values: [...params],
-          });
+            queryMode: 'extended',
+          } as pg.QueryConfig);
           const fetched = await client.query(`FETCH ${maxRows + 1} FROM roster_rows`);
           rows = fetched.rows;
           rowCount = fetched.rows.length;
