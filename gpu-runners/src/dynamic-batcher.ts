@@ -142,7 +142,7 @@ export class DynamicBatcher<I, O> {
             `The batch function returned ${Array.isArray(results) ? results.length : 'no'} outputs for ${batch.length} items.`,
           );
         }
-        batch.forEach((q, i) => q.resolve(results[i]!));
+        for (const [i, q] of batch.entries()) q.resolve(results[i]!);
       })
       .catch((error: unknown) => {
         for (const q of batch) q.reject(error);
