@@ -4,6 +4,7 @@ import { buildSchemaSync } from 'type-graphql';
 import { ApiKeyResolver } from './resolvers/api-key-resolver.js';
 import { IdentityResolver } from './resolvers/identity-resolver.js';
 import { NodeResolver } from './resolvers/node-resolver.js';
+import { RunResolver } from './resolvers/run-resolver.js';
 import { TenantResolver } from './resolvers/tenant-resolver.js';
 import { WorkflowResolver } from './resolvers/workflow-resolver.js';
 import { Tenant } from './types/tenant.js';
@@ -14,7 +15,14 @@ let schema: GraphQLSchema | undefined;
 /** The schema, generated from the resolver classes once per process. */
 export function apiSchema(): GraphQLSchema {
   schema ??= buildSchemaSync({
-    resolvers: [IdentityResolver, TenantResolver, ApiKeyResolver, WorkflowResolver, NodeResolver],
+    resolvers: [
+      IdentityResolver,
+      TenantResolver,
+      ApiKeyResolver,
+      WorkflowResolver,
+      RunResolver,
+      NodeResolver,
+    ],
     orphanedTypes: [Tenant, Workflow],
     // Inputs are checked by the services with messages that name the field; no class-validator.
     validate: false,

@@ -1,0 +1,276 @@
+import { subjectRecord } from '@roster/authz';
+import {
+  cancelRun,
+  type StartRunInput as EngineStartRunInput,
+  getRun,
+  listDeadLetters,
+  MAX_RUNS_PER_CALL,
+  replayStep,
+  retryRun,
+  startRun,
+  startRuns,
+} from '@roster/engine';
+import { GraphQLJSONObject } from 'graphql-scalars';
+import {
+  Arg,
+  Ctx,
+  Field,
+  ID,
+  InputType,
+  Int,
+  Mutation,
+  ObjectType,
+  Query,
+  Resolver,
+} from 'type-graphql';
+import { badInput } from '../../errors.js';
+import { listRuns } from '../../services/run-presenter.js';
+import { type RequestContext, requireAuth } from '../context.js';
+import { uuidFromGlobalId } from '../global-id.js';
+import { encodeCursor, pageRequest } from '../pagination.js';
+import { Can } from '../permissions.js';
+import { Connection } from '../types/connection.js';
+import { DeadLetter, Run } from '../types/run.js';
+
+export const RunConnection = Connection('Run', Run, (r) =>
+  encodeCursor({ createdAt: r.createdAt, id: r.runId }),
+);
+
+@InputType()
+class StartRunInput {
+  @Field(() => ID) workflowId!: string;
+  @Field(() => Int, { nullable: true, description: "Default: the workflow's latest version." })
+  version?: number | null;
+  @Field(() => GraphQLJSONObject, { nullable: true }) input?: Record<string, unknown> | null;
+  @Field(() => String, {
+    nullable: true,
+    description: 'A repeat with the same key returns the same run; CONFLICT if its input differs.',
+  })
+  idempotencyKey?: string | null;
+}
+
+@InputType()
+class StartRunsInput {
+  @Field(() => [StartRunInput], {
+    description: `Up to ${MAX_RUNS_PER_CALL} runs, started in one transaction.`,
+  })
+  runs!: StartRunInput[];
+}
+
+@InputType()
+class RunIdInput {
+  @Field(() => ID) id!: string;
+}
+
+@InputType()
+class ReplayStepInput {
+  @Field(() => ID) runId!: string;
+  @Field(() => String) stepId!: string;
+}
+
+@ObjectType()
+class StartRunPayload {
+  @Field(() => Run) run!: Run;
+  @Field(() => Boolean, { description: 'False when the idempotency key matched an existing run.' })
+  created!: boolean;
+}
+
+@ObjectType()
+class StartRunsPayload {
+  @Field(() => [StartRunPayload]) results!: StartRunPayload[];
+}
+
+@ObjectType()
+class RunPayload {
+  @Field(() => Run) run!: Run;
+}
+
+const MAX_INPUT_BYTES = 256 * 1024;
+
+function toEngineInput(input: StartRunInput, field: string): EngineStartRunInput {
+  const bytes = Buffer.byteLength(JSON.stringify(input.input ?? {}));
+  if (bytes > MAX_INPUT_BYTES)
+    throw badInput(
+      `${field}.input`,
+      `${field}.input is ${bytes} bytes; the limit is ${MAX_INPUT_BYTES}.`,
+    );
+  if (
+    input.idempotencyKey !== undefined &&
+    input.idempotencyKey !== null &&
+    !/^[\x21-\x7e]{1,200}$/.test(input.idempotencyKey)
+  ) {
+    throw badInput(
+      `${field}.idempotencyKey`,
+      `${field}.idempotencyKey must be 1 to 200 visible ASCII characters.`,
+    );
+  }
+  return {
+    workflowId: uuidFromGlobalId(input.workflowId, 'Workflow', `${field}.workflowId`),
+    ...(input.version ? { version: input.version } : {}),
+    input: input.input ?? {},
+    ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+  };
+}
+
+async function runPayload(
+  ctx: RequestContext,
+  tenantId: string,
+  runId: string,
+): Promise<RunPayload> {
+  return Object.assign(new RunPayload(), {
+    run: Run.from(await getRun(ctx.appPool, tenantId, runId)),
+  });
+}
+
+@Resolver()
+export class RunResolver {
+  @Mutation(() => StartRunPayload, {
+    description: 'Starts a run of a workflow (the integrator entry point).',
+  })
+  @Can('create', 'Run')
+  async startRun(
+    @Arg('input', () => StartRunInput) input: StartRunInput,
+    @Ctx() ctx: RequestContext,
+  ) {
+    const { actor } = requireAuth(ctx);
+    const started = await startRun(ctx.appPool, actor.tenantId, toEngineInput(input, 'input'));
+    const { run } = await runPayload(ctx, actor.tenantId, started.runId);
+    return Object.assign(new StartRunPayload(), { run, created: started.created });
+  }
+
+  @Mutation(() => StartRunsPayload, {
+    description: 'Starts many runs in one transaction: all or none.',
+  })
+  @Can('create', 'Run')
+  async startRuns(
+    @Arg('input', () => StartRunsInput) input: StartRunsInput,
+    @Ctx() ctx: RequestContext,
+  ) {
+    const { actor } = requireAuth(ctx);
+    if (input.runs.length === 0 || input.runs.length > MAX_RUNS_PER_CALL) {
+      throw badInput('input.runs', `input.runs must hold 1 to ${MAX_RUNS_PER_CALL} runs.`);
+    }
+    const started = await startRuns(
+      ctx.appPool,
+      actor.tenantId,
+      input.runs.map((r, i) => toEngineInput(r, `input.runs.${i}`)),
+    );
+    const results = started.map((s) =>
+      Object.assign(new StartRunPayload(), {
+        created: s.created,
+        run: Run.from({
+          id: s.runId,
+          workflowId: s.workflowId,
+          version: s.version,
+          status: s.status,
+          input: null,
+          output: null,
+          error: null,
+          failedStep: null,
+          idempotencyKey: null,
+          deadlineAt: new Date(0),
+          createdAt: new Date(),
+          startedAt: null,
+          finishedAt: null,
+        }),
+      }),
+    );
+    return Object.assign(new StartRunsPayload(), { results });
+  }
+
+  @Mutation(() => RunPayload)
+  @Can('cancel', 'Run')
+  async cancelRun(@Arg('input', () => RunIdInput) input: RunIdInput, @Ctx() ctx: RequestContext) {
+    const { actor, ability } = requireAuth(ctx);
+    const runId = uuidFromGlobalId(input.id, 'Run', 'input.id');
+    await getRun(ctx.appPool, actor.tenantId, runId); // NOT_FOUND before FORBIDDEN for other tenants' ids
+    // Runs do not record who started them yet, so ownership rules (a builder cancels only their
+    // own runs) can never match: they deny, as a missing condition value must.
+    ability.assert('cancel', subjectRecord('Run', { tenantId: actor.tenantId, createdBy: null }));
+    await cancelRun(ctx.appPool, actor.tenantId, runId);
+    return runPayload(ctx, actor.tenantId, runId);
+  }
+
+  @Mutation(() => RunPayload, {
+    description: 'Retries a failed or dead-lettered run from the step that stopped it.',
+  })
+  @Can('retry', 'Run')
+  async retryRun(@Arg('input', () => RunIdInput) input: RunIdInput, @Ctx() ctx: RequestContext) {
+    const { actor } = requireAuth(ctx);
+    const runId = uuidFromGlobalId(input.id, 'Run', 'input.id');
+    await retryRun(ctx.appPool, actor.tenantId, runId);
+    return runPayload(ctx, actor.tenantId, runId);
+  }
+
+  @Mutation(() => RunPayload, {
+    description: 'Runs one step of a dead-lettered run again, keeping its idempotency key.',
+  })
+  @Can('replay', 'DeadLetter')
+  async replayStep(
+    @Arg('input', () => ReplayStepInput) input: ReplayStepInput,
+    @Ctx() ctx: RequestContext,
+  ) {
+    const { actor } = requireAuth(ctx);
+    const runId = uuidFromGlobalId(input.runId, 'Run', 'input.runId');
+    await replayStep(ctx.appPool, actor.tenantId, runId, input.stepId);
+    return runPayload(ctx, actor.tenantId, runId);
+  }
+
+  @Query(() => Run, {
+    description: 'A run with its step timeline, attempts, errors and durations.',
+  })
+  @Can('read', 'Run')
+  async run(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Promise<Run> {
+    const { actor } = requireAuth(ctx);
+    return Run.from(await getRun(ctx.appPool, actor.tenantId, uuidFromGlobalId(id, 'Run', 'id')));
+  }
+
+  @Query(() => RunConnection)
+  @Can('read', 'Run')
+  async runs(
+    @Ctx() ctx: RequestContext,
+    @Arg('first', () => Int, { nullable: true }) first?: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+    @Arg('status', () => String, { nullable: true }) status?: string,
+    @Arg('workflowId', () => ID, { nullable: true }) workflowId?: string,
+    @Arg('createdAfter', () => Date, { nullable: true }) createdAfter?: Date,
+    @Arg('createdBefore', () => Date, { nullable: true }) createdBefore?: Date,
+  ) {
+    const { actor } = requireAuth(ctx);
+    const page = await listRuns(
+      ctx.appPool,
+      actor.tenantId,
+      {
+        status: status ?? null,
+        workflowId: workflowId ? uuidFromGlobalId(workflowId, 'Workflow', 'workflowId') : null,
+        createdAfter: createdAfter ?? null,
+        createdBefore: createdBefore ?? null,
+      },
+      pageRequest({ first, after }),
+    );
+    return RunConnection.from({ ...page, nodes: page.nodes.map(Run.from) });
+  }
+
+  @Query(() => [DeadLetter], { description: "The tenant's dead-lettered runs, newest first." })
+  @Can('read', 'DeadLetter')
+  async deadLetters(
+    @Ctx() ctx: RequestContext,
+    @Arg('first', () => Int, { nullable: true }) first?: number,
+  ) {
+    const { actor } = requireAuth(ctx);
+    const limit = pageRequest({ first }).limit;
+    const letters = await listDeadLetters(ctx.appPool, actor.tenantId, {
+      limit: Math.max(limit, 1),
+    });
+    return Promise.all(
+      letters.map(async (l) =>
+        Object.assign(new DeadLetter(), {
+          run: Run.from(await getRun(ctx.appPool, actor.tenantId, l.runId)),
+          failedStep: l.failedStep,
+          error: l.error,
+          deadLetteredAt: l.deadLetteredAt,
+        }),
+      ),
+    );
+  }
+}

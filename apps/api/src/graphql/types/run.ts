@@ -1,0 +1,112 @@
+import { GraphQLJSON } from 'graphql-scalars';
+import { Field, Int, ObjectType } from 'type-graphql';
+import { toGlobalId } from '../global-id.js';
+import { Node } from './common.js';
+
+@ObjectType({ description: 'Why something failed: a stable code and a message.' })
+export class RunError {
+  @Field(() => String) code!: string;
+  @Field(() => String) message!: string;
+}
+
+@ObjectType({ description: 'One failed attempt of a step.' })
+export class StepAttempt {
+  @Field(() => Int) attempt!: number;
+  @Field(() => String) code!: string;
+  @Field(() => String) message!: string;
+  @Field(() => Date) at!: Date;
+}
+
+@ObjectType({ description: 'One step of a run, with its attempts (the run timeline).' })
+export class StepRun {
+  @Field(() => String) stepId!: string;
+  @Field(() => String) status!: string;
+  @Field(() => Int, { description: 'Attempts made so far.' }) attempt!: number;
+  @Field(() => [StepAttempt]) attempts!: StepAttempt[];
+  @Field(() => GraphQLJSON, { nullable: true }) output!: unknown;
+  @Field(() => RunError, { nullable: true }) error!: RunError | null;
+  @Field(() => Date, { nullable: true, description: 'When a waiting step wakes up.' })
+  wakeAt!: Date | null;
+  @Field(() => Date) startedAt!: Date;
+  @Field(() => Date, { nullable: true }) finishedAt!: Date | null;
+  @Field(() => Int, { nullable: true, description: 'Milliseconds from start to finish.' })
+  durationMs!: number | null;
+}
+
+export interface RunRow {
+  id: string;
+  workflowId: string;
+  version: number;
+  status: string;
+  input: unknown;
+  output: unknown;
+  error: { code: string; message: string } | null;
+  failedStep: string | null;
+  idempotencyKey: string | null;
+  deadlineAt: Date;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  steps?: Array<{
+    stepId: string;
+    status: string;
+    attempt: number;
+    attempts: Array<{ attempt: number; code: string; message: string; at: string }>;
+    output: unknown;
+    error: { code: string; message: string } | null;
+    wakeAt: Date | null;
+    startedAt: Date;
+    finishedAt: Date | null;
+  }>;
+}
+
+@ObjectType({ implements: Node, description: 'One execution of a workflow version.' })
+export class Run extends Node {
+  runId!: string;
+
+  @Field(() => String, { description: 'Global id of the workflow.' }) workflowId!: string;
+  @Field(() => Int) version!: number;
+  @Field(() => String, {
+    description: 'queued, running, waiting, succeeded, failed, dead_lettered, cancelled, ...',
+  })
+  status!: string;
+  @Field(() => GraphQLJSON) input!: unknown;
+  @Field(() => GraphQLJSON, { nullable: true }) output!: unknown;
+  @Field(() => RunError, { nullable: true }) error!: RunError | null;
+  @Field(() => String, { nullable: true }) failedStep!: string | null;
+  @Field(() => String, { nullable: true }) idempotencyKey!: string | null;
+  @Field(() => Date) deadlineAt!: Date;
+  @Field(() => Date) createdAt!: Date;
+  @Field(() => Date, { nullable: true }) startedAt!: Date | null;
+  @Field(() => Date, { nullable: true }) finishedAt!: Date | null;
+  @Field(() => [StepRun], {
+    description: 'The step timeline, in the order steps started (empty in lists).',
+  })
+  steps!: StepRun[];
+
+  static from(row: RunRow): Run {
+    return Object.assign(new Run(), {
+      ...row,
+      runId: row.id,
+      id: toGlobalId('Run', row.id),
+      workflowId: toGlobalId('Workflow', row.workflowId),
+      steps: (row.steps ?? []).map((s) =>
+        Object.assign(new StepRun(), {
+          ...s,
+          attempts: s.attempts.map((a) =>
+            Object.assign(new StepAttempt(), { ...a, at: new Date(a.at) }),
+          ),
+          durationMs: s.finishedAt ? s.finishedAt.getTime() - s.startedAt.getTime() : null,
+        }),
+      ),
+    });
+  }
+}
+
+@ObjectType({ description: 'A run that exhausted a step: replay the step or retry the run.' })
+export class DeadLetter {
+  @Field(() => Run) run!: Run;
+  @Field(() => String, { nullable: true }) failedStep!: string | null;
+  @Field(() => RunError, { nullable: true }) error!: RunError | null;
+  @Field(() => Date) deadLetteredAt!: Date;
+}

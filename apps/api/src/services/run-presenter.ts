@@ -1,0 +1,45 @@
+import { type Pool, withTenant } from '@roster/db';
+import { type PageRequest, toPage } from '../graphql/pagination.js';
+import type { RunRow } from '../graphql/types/run.js';
+
+export interface RunFilter {
+  status?: string | null;
+  workflowId?: string | null;
+  createdAfter?: Date | null;
+  createdBefore?: Date | null;
+}
+
+/** A page of the tenant's runs, newest last in (created_at, id) order, with filters. */
+export async function listRuns(
+  appPool: Pool,
+  tenantId: string,
+  filter: RunFilter,
+  page: PageRequest,
+) {
+  return withTenant(appPool, tenantId, async ({ client }) => {
+    const { rows } = await client.query(
+      `SELECT id, workflow_id AS "workflowId", workflow_version AS version, status, input, output, error,
+              failed_step AS "failedStep", idempotency_key AS "idempotencyKey", deadline_at AS "deadlineAt",
+              created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"
+         FROM runs
+        WHERE tenant_id = $1
+          AND ($2::text IS NULL OR status = $2)
+          AND ($3::uuid IS NULL OR workflow_id = $3)
+          AND ($4::timestamptz IS NULL OR created_at >= $4)
+          AND ($5::timestamptz IS NULL OR created_at < $5)
+          AND ($6::timestamptz IS NULL OR (created_at, id) > ($6, $7::uuid))
+        ORDER BY created_at, id LIMIT $8`,
+      [
+        tenantId,
+        filter.status ?? null,
+        filter.workflowId ?? null,
+        filter.createdAfter ?? null,
+        filter.createdBefore ?? null,
+        page.after?.createdAt ?? null,
+        page.after?.id ?? null,
+        page.limit + 1,
+      ],
+    );
+    return toPage(rows as (RunRow & { id: string; createdAt: Date })[], page.limit);
+  });
+}
