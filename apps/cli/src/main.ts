@@ -2,6 +2,7 @@ import { loadConfigOrExit } from '@roster/config';
 import { DbError } from '@roster/db';
 import { Command } from 'commander';
 import { migrateCommand } from './commands/migrate.js';
+import { registerPluginCommands } from './commands/plugin/register.js';
 import { up } from './commands/up.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -34,5 +35,7 @@ program
     const config = loadConfigOrExit(process.env);
     await migrateCommand(config, say).catch(fail);
   });
+
+registerPluginCommands(program);
 
 await program.parseAsync(process.argv);
