@@ -18,8 +18,8 @@ export interface Workers {
   pids(): number[];
   /** Processes that died and were replaced. */
   restarts(): number;
-  /** Sends a signal to the process in `slot` (tests use SIGKILL). */
-  kill(slot: number, signal?: NodeJS.Signals): void;
+  /** Sends a signal to the live process in `slot` (tests use SIGKILL); false when none is. */
+  kill(slot: number, signal?: NodeJS.Signals): boolean;
   stop(): Promise<void>;
 }
 
@@ -87,7 +87,9 @@ export function startWorkers(options: StartWorkersOptions): Workers {
     pids: () => slots.map((s) => s.child.pid ?? 0),
     restarts: () => restarts,
     kill(slot, signal = 'SIGKILL') {
-      slots[slot]?.child.kill(signal);
+      const child = slots[slot]?.child;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return false;
+      return child.kill(signal);
     },
     async stop() {
       stopping = true;
