@@ -18,6 +18,7 @@ export const runnerConfigSchema = z.object({
   fallbackToCpu: z.boolean().default(false),
   threads: z.number().int().positive().default(1),
   intraOpNumThreads: z.number().int().positive().optional(),
+  allowSpinning: z.boolean().default(false),
   maxBatchSize: z.number().int().positive().default(64),
   maxQueueDelayMs: z.number().nonnegative().default(2),
   leaseSeconds: z.number().int().positive().default(60),
@@ -34,6 +35,7 @@ export const usage = `Usage: node --import @swc-node/register/esm-register gpu-r
   --fallback-to-cpu        run on the CPU when none of the providers starts (default: off)
   --threads N              session worker threads per model (default: 1)
   --intra-op-threads N     onnxruntime threads per session (default: onnxruntime's, one per core)
+  --spin                   let idle onnxruntime threads spin (default: off; frees cores for the runner)
   --max-batch N            most items per batch (default: 64)
   --queue-delay-ms MS      longest an item waits for a batch (default: 2)
   --lease-seconds S        lease asked for claimed items (default: 60)
@@ -52,6 +54,7 @@ export function parseRunnerArgs(argv: string[]): RunnerConfig {
       'fallback-to-cpu': { type: 'boolean' },
       threads: { type: 'string' },
       'intra-op-threads': { type: 'string' },
+      spin: { type: 'boolean' },
       'max-batch': { type: 'string' },
       'queue-delay-ms': { type: 'string' },
       'lease-seconds': { type: 'string' },
@@ -71,6 +74,7 @@ export function parseRunnerArgs(argv: string[]): RunnerConfig {
     fallbackToCpu: values['fallback-to-cpu'],
     threads: num(values.threads),
     intraOpNumThreads: num(values['intra-op-threads']),
+    allowSpinning: values.spin,
     maxBatchSize: num(values['max-batch']),
     maxQueueDelayMs: num(values['queue-delay-ms']),
     leaseSeconds: num(values['lease-seconds']),

@@ -52,8 +52,13 @@ export class ModelServer {
       maxBatchSize: options.maxBatchSize ?? 64,
       maxQueueDelayMs: options.maxQueueDelayMs ?? 2,
       maxConcurrentBatches: options.maxConcurrentBatches ?? pool.threads * 2,
+      // collate builds fresh buffers, so they move to the thread instead of being copied.
       run: async (rows) =>
-        splitScores(await pool.run(codec.collate(rows)), outputName, rows.length),
+        splitScores(
+          await pool.run(codec.collate(rows), { transfer: true }),
+          outputName,
+          rows.length,
+        ),
     });
     return new ModelServer(signature.sha256, options.labels, pool, codec, batcher);
   }

@@ -33,6 +33,11 @@ export interface RunnerOptions {
   threads?: number;
   /** onnxruntime intra-op threads per session. Default: onnxruntime's. */
   intraOpNumThreads?: number;
+  /**
+   * Let idle onnxruntime threads spin. Default false: spinning threads take the cores the
+   * runner's own thread needs to claim, featurize and batch (measured: bench/inference.ts).
+   */
+  allowSpinning?: boolean;
   /** Default 64. */
   maxBatchSize?: number;
   /** Default 2. */
@@ -276,6 +281,7 @@ export class Runner {
             fallbackToCpu: this.options.fallbackToCpu ?? false,
             threads: this.options.threads ?? 1,
             intraOpNumThreads: this.options.intraOpNumThreads,
+            allowSpinning: this.options.allowSpinning ?? false,
             maxBatchSize: this.settings.maxBatchSize,
             maxQueueDelayMs: this.settings.maxQueueDelayMs,
           }),

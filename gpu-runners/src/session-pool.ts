@@ -26,6 +26,11 @@ export interface SessionPoolOptions extends ProviderChoice {
   threads?: number;
   /** onnxruntime intra-op threads per session. Default: onnxruntime's own (one per core). */
   intraOpNumThreads?: number;
+  /**
+   * Whether idle intra-op threads spin waiting for work. Default true (onnxruntime's); false
+   * leaves the cores to the runner's own thread and to other sessions when cores are few.
+   */
+  allowSpinning?: boolean;
 }
 
 type WorkerReply =
@@ -108,8 +113,11 @@ export class SessionPool {
     return pool;
   }
 
-  /** Runs one batch on the least busy thread. Inputs' buffers are copied, not transferred. */
-  run(feeds: Feeds): Promise<Feeds> {
+  /**
+   * Runs one batch on the least busy thread. Inputs' buffers are copied, unless `transfer` is
+   * set: then they move to the thread and are unusable here afterwards (saves a copy per batch).
+   */
+  run(feeds: Feeds, options: { transfer?: boolean } = {}): Promise<Feeds> {
     if (this.closed) {
       return Promise.reject(
         new RunnerError(
@@ -123,7 +131,10 @@ export class SessionPool {
     const id = this.nextId++;
     return new Promise<Feeds>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage({ id, feeds });
+      const transfer = options.transfer
+        ? [...new Set(Object.values(feeds).map((t) => t.data.buffer as ArrayBuffer))]
+        : [];
+      slot.worker.postMessage({ id, feeds }, transfer);
     });
   }
 
@@ -185,8 +196,18 @@ async function startWorker(
   options: SessionPoolOptions,
   attempts: ProviderAttempt[],
 ): Promise<{ worker: Worker; attempt: ProviderAttempt; ready: Ready }> {
-  const sessionOptions =
-    options.intraOpNumThreads === undefined ? {} : { intraOpNumThreads: options.intraOpNumThreads };
+  const sessionOptions = {
+    ...(options.intraOpNumThreads === undefined
+      ? {}
+      : { intraOpNumThreads: options.intraOpNumThreads }),
+    ...(options.allowSpinning === false
+      ? {
+          extra: {
+            session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } },
+          },
+        }
+      : {}),
+  };
   const worker = new Worker(workerUrl, {
     workerData: { model: options.model, attempts, sessionOptions },
   });

@@ -31,24 +31,31 @@ for (const attempt of attempts) {
 if (!session) {
   parentPort.postMessage({ type: 'failed', failures });
 } else {
-  parentPort.on('message', async ({ id, feeds }) => {
-    try {
-      const tensors = {};
-      for (const [name, t] of Object.entries(feeds))
-        tensors[name] = new ort.Tensor(t.type, t.data, t.dims);
-      const results = await session.run(tensors);
-      const outputs = {};
-      const transfer = [];
-      for (const [name, t] of Object.entries(results)) {
-        // Copy out of onnxruntime's buffer so the copy can be transferred without a second copy.
-        const data = t.data.slice();
-        outputs[name] = { type: t.type, data, dims: [...t.dims] };
-        transfer.push(data.buffer);
-        t.dispose?.();
-      }
-      parentPort.postMessage({ type: 'result', id, outputs }, transfer);
-    } catch (error) {
-      parentPort.postMessage({ type: 'error', id, message: String(error?.message ?? error) });
-    }
+  // One run at a time per session: concurrent runs would share its intra-op threads and
+  // slow each other down; the pool spreads batches over threads instead.
+  let queue = Promise.resolve();
+  parentPort.on('message', (message) => {
+    queue = queue.then(() => runOne(message));
   });
+}
+
+async function runOne({ id, feeds }) {
+  try {
+    const tensors = {};
+    for (const [name, t] of Object.entries(feeds))
+      tensors[name] = new ort.Tensor(t.type, t.data, t.dims);
+    const results = await session.run(tensors);
+    const outputs = {};
+    const transfer = [];
+    for (const [name, t] of Object.entries(results)) {
+      // Copy out of onnxruntime's buffer so the copy can be transferred without a second copy.
+      const data = t.data.slice();
+      outputs[name] = { type: t.type, data, dims: [...t.dims] };
+      transfer.push(data.buffer);
+      t.dispose?.();
+    }
+    parentPort.postMessage({ type: 'result', id, outputs }, transfer);
+  } catch (error) {
+    parentPort.postMessage({ type: 'error', id, message: String(error?.message ?? error) });
+  }
 }
