@@ -1,6 +1,7 @@
 import { loadConfigOrExit } from '@roster/config';
 import { DbError } from '@roster/db';
 import { Command } from 'commander';
+import { registerAuditCommands } from './commands/audit/register.js';
 import { migrateCommand } from './commands/migrate.js';
 import { registerPluginCommands } from './commands/plugin/register.js';
 import { up } from './commands/up.js';
@@ -35,6 +36,8 @@ program
     const config = loadConfigOrExit(process.env);
     await migrateCommand(config, say).catch(fail);
   });
+
+registerAuditCommands(program);
 
 registerPluginCommands(program);
 

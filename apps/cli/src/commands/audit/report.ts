@@ -1,0 +1,57 @@
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { renderAuditReport, summarizeExport } from '@roster/audit';
+import { openExportFile } from './export-file.js';
+import { discard, keep, temporaryPathFor } from './output-file.js';
+import { readPublicKeys } from './public-keys.js';
+import { EXIT, UsageError } from './usage-error.js';
+import { type AuditIo, describeVerified, reportFailure } from './verify.js';
+
+export interface ReportOptions {
+  /** Default: true. Uncompressed PDFs can be searched with plain text tools. */
+  compress?: boolean;
+  /** Printed on the report; default: now. */
+  generatedAt?: string;
+}
+
+/**
+ * `roster audit report <export> --public-key <pem>... --out <report.pdf>`: verifies the export
+ * first and renders the PDF report only if it verified.
+ */
+export async function auditReport(
+  exportPath: string,
+  keyFiles: readonly string[],
+  out: string,
+  io: AuditIo,
+  options: ReportOptions = {},
+): Promise<number> {
+  const keys = await readPublicKeys(keyFiles);
+  const temporary = temporaryPathFor(out);
+  const file = await openExportFile(exportPath);
+  const summarized = await summarizeExport(file.lines, keys).finally(() => file.close());
+  if (!summarized.ok) {
+    reportFailure(exportPath, summarized.failure, io);
+    io.warn(`  no report was written to ${out}`);
+    return EXIT.failed;
+  }
+  const pdf = renderAuditReport(
+    {
+      verification: summarized.verification,
+      summary: summarized.summary,
+      generatedAt: options.generatedAt ?? new Date().toISOString(),
+    },
+    { compress: options.compress ?? true },
+  );
+  try {
+    await pipeline(pdf, createWriteStream(temporary));
+  } catch (cause) {
+    await discard(temporary);
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code === undefined) throw cause;
+    throw new UsageError('--out', `cannot write ${out} (${code})`, { cause });
+  }
+  await keep(temporary, out);
+  for (const line of describeVerified(exportPath, summarized.verification)) io.say(line);
+  io.say(`✓ Wrote ${out}`);
+  return EXIT.ok;
+}
