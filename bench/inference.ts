@@ -89,7 +89,7 @@ function heavyWorkload(): Workload {
         input: new ort.Tensor('float32', flat.subarray(start, start + n * width), [n, width]),
       };
     },
-    work: { b1: 1200, b64: 64 * 80, runner: 64 * 80 },
+    work: { b1: 3000, b64: 64 * 240, runner: 64 * 240 },
   };
 }
 
@@ -162,7 +162,7 @@ function demoWorkload(bytes: Uint8Array): Workload {
         Object.entries(shapes).map(([name, t]) => [name, new ort.Tensor(t.type, t.data, t.dims)]),
       );
     },
-    work: { b1: 4000, b64: 64 * 150, runner: 64 * 150 },
+    work: { b1: 12_000, b64: 64 * 600, runner: 64 * 600 },
   };
 }
 

@@ -61,10 +61,18 @@ function sparseCodec(
           `Sparse input has ${input.indices.length} indices but ${input.values.length} values.`,
         );
       }
-      if (input.indices.some((i) => i >= spec.dims)) {
-        throw invalid(`Sparse indices must be below the featurizer's ${spec.dims} dims.`);
+      // One pass converts and bounds-checks (the schema already made them non-negative ints).
+      const indices = new Int32Array(input.indices.length);
+      for (let k = 0; k < indices.length; k++) {
+        const i = input.indices[k]!;
+        if (i >= spec.dims) {
+          throw invalid(
+            `Sparse indices must be below the featurizer's ${spec.dims} dims, got ${i}.`,
+          );
+        }
+        indices[k] = i;
       }
-      return { indices: Int32Array.from(input.indices), values: Float32Array.from(input.values) };
+      return { indices, values: Float32Array.from(input.values) };
     },
     collate(rows) {
       const shapes = sparseBatchShapes(buildSparseBatch(rows));
