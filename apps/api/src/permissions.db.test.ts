@@ -1,12 +1,8 @@
-import {
-  type Actor,
-  abilityFor,
-  loadPolicyFile,
-  type SubjectName,
-  subjectRecord,
-} from '@roster/authz';
+/// <reference types="vite/client" />
+import { type Actor, abilityFor, loadPolicyFile, subjectRecord } from '@roster/authz';
 import { describe, expect, it } from 'vitest';
 import { PASSWORD, startTestApi } from '../test/api-harness.js';
+import type { DomainCalls, Fixture, OperationCall } from '../test/operation-calls/types.js';
 import { operationRequirements } from './graphql/permissions.js';
 import { ROLES_FILE } from './server.js';
 
@@ -16,17 +12,10 @@ const api = await startTestApi();
 const policy = await loadPolicyFile(ROLES_FILE);
 const owner = await api.signUp('Matrix');
 
-interface Fixture {
-  workflowId: string;
-  runId: string;
-  apiKeyId: string;
-  invitationToken: string;
-}
-
 const DEFINITION = { start: 'done', steps: { done: { type: 'succeed' } } };
 
 /** Objects owned by the tenant's owner (so ownership conditions of other roles do not match). */
-async function ownerFixture(): Promise<Fixture> {
+async function coreFixture(): Promise<Fixture> {
   const wf = await api.gql(
     `mutation { createWorkflow(input: { name: "wf-${crypto.randomUUID()}" }) { workflow { id } } }`,
     {},
@@ -61,18 +50,7 @@ async function ownerFixture(): Promise<Fixture> {
   };
 }
 
-interface OperationCall {
-  query: string;
-  variables?: (f: Fixture) => Record<string, unknown>;
-  /** The row the service checks conditions on, when the operation acts on an existing one. */
-  record?: { subject: SubjectName; row: Record<string, unknown> };
-  /** What the operation checks when it is not its declared requirement (node: the object's type). */
-  checks?: { action: 'read'; subject: SubjectName };
-  /** Error codes that still mean "allowed" (the caller passed authorization; the state said no). */
-  allowedErrors?: string[];
-}
-
-const CALLS: Record<string, OperationCall> = {
+const CORE_CALLS: Record<string, OperationCall> = {
   startRun: {
     query: `mutation($i: StartRunInput!) { startRun(input: $i) { created } }`,
     variables: (f) => ({ i: { workflowId: f.workflowId, input: {} } }),
@@ -169,6 +147,25 @@ const CALLS: Record<string, OperationCall> = {
     record: { subject: 'WorkflowVersion', row: {} },
   },
 };
+
+// Other domains (marketplace, models, reviews, audit, ...) add their operations in
+// apps/api/test/operation-calls/*.ts, so each can grow without editing this file.
+const domains = Object.values(
+  import.meta.glob<{ default: DomainCalls }>('../test/operation-calls/*-calls.ts', { eager: true }),
+).map((m) => m.default);
+const CALLS: Record<string, OperationCall> = Object.assign(
+  {},
+  CORE_CALLS,
+  ...domains.map((d) => d.calls),
+);
+
+async function ownerFixture(): Promise<Fixture> {
+  const fixture = await coreFixture();
+  for (const domain of domains) {
+    if (domain.fixture) Object.assign(fixture, await domain.fixture(api, owner));
+  }
+  return fixture;
+}
 
 function expectedAllowed(actor: Actor, operation: string): boolean {
   const call = CALLS[operation];
