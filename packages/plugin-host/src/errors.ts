@@ -41,7 +41,13 @@ export type PluginHostErrorCode =
   | 'SMTP_FAILED'
   | 'SQL_FAILED'
   /** A query returned more rows than the host's cap. */
-  | 'ROW_LIMIT';
+  | 'ROW_LIMIT'
+  /** A master key is missing, malformed, or not the one a data key was wrapped with. */
+  | 'MASTER_KEY_INVALID'
+  /** Ciphertext failed authentication: wrong key, wrong tenant/connection (AAD), or altered. */
+  | 'DECRYPT_FAILED'
+  /** The tenant has no data key of the version a connection was sealed with. */
+  | 'DATA_KEY_MISSING';
 
 export interface SerializedPluginHostError {
   readonly code: PluginHostErrorCode;

@@ -69,6 +69,26 @@ export {
   type SandboxLimits,
 } from './sandbox.js';
 export {
+  checkSecrets,
+  currentDataKey,
+  type InTenant,
+  openConnectionSecrets,
+  type RewrapReport,
+  rewrapDataKeys,
+  rotateTenantDataKey,
+  type SealedConnection,
+  type SqlClient,
+  sealConnectionSecrets,
+} from './secrets/connection-vault.js';
+export {
+  createLocalKeyProvider,
+  type DataKeyContext,
+  type KeyProvider,
+  type LocalKeyProviderOptions,
+  masterKeyIdOf,
+  type WrappedDataKey,
+} from './secrets/key-provider.js';
+export {
   createSmtpCapability,
   type SmtpCapabilityOptions,
   type SmtpServer,
