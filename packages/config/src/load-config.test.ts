@@ -34,6 +34,15 @@ describe('loadConfig', () => {
     expect(issues.find((i) => i.variable === 'DATABASE_URL')?.received).toBeUndefined();
   });
 
+  it('reads the egress allow-list as a list (empty by default) and refuses malformed entries', () => {
+    expect(loadConfig({}).ROSTER_EGRESS_ALLOW).toEqual([]);
+    expect(
+      loadConfig({ ROSTER_EGRESS_ALLOW: '127.0.0.1, ::1/128,peer.internal' }).ROSTER_EGRESS_ALLOW,
+    ).toEqual(['127.0.0.1', '::1/128', 'peer.internal']);
+    expect(() => loadConfig({ ROSTER_EGRESS_ALLOW: '10.0.0.0/99' })).toThrow(/ROSTER_EGRESS_ALLOW/);
+    expect(() => loadConfig({ ROSTER_EGRESS_ALLOW: 'http://x' })).toThrow(/ROSTER_EGRESS_ALLOW/);
+  });
+
   it('rejects a port out of range', () => {
     expect(() => loadConfig({ API_PORT: '70000' })).toThrow(/API_PORT: expected a number <= 65535/);
   });

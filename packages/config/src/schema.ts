@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(1).max(65_535);
@@ -7,6 +8,18 @@ const bool = z
 const postgresUrl = z
   .string()
   .refine((v) => /^postgres(ql)?:\/\//.test(v), 'a postgres:// or postgresql:// URL');
+
+/** An address, a CIDR with a prefix that fits its family, or a host name. */
+function isEgressEntry(entry: string): boolean {
+  const [address = '', prefix, extra] = entry.split('/');
+  if (extra !== undefined) return false;
+  const family = isIP(address);
+  if (family === 0)
+    return prefix === undefined && /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(address);
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+}
 
 /**
  * Every environment variable Roster reads, with its default. The README's configuration table
@@ -27,6 +40,23 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Seed a demo tenant with an admin and an API key on first start. */
   ROSTER_SEED_DEMO: bool.default(true),
+  /**
+   * Outbound HTTP (run callbacks) refuses loopback, private, link-local and metadata addresses;
+   * this comma-separated list of CIDRs, addresses or host names allows some anyway. Default: none.
+   */
+  ROSTER_EGRESS_ALLOW: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry.length > 0),
+    )
+    .refine(
+      (entries) => entries.every(isEgressEntry),
+      'comma-separated IP addresses, CIDRs (10.0.0.0/8, ::1/128) or host names',
+    ),
 });
 
 export type Config = z.infer<typeof configSchema>;
