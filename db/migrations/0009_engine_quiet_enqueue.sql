@@ -1,0 +1,2 @@
+-- Engine: enqueue step jobs without NOTIFY (the worker nudges itself), one-call startRuns.
+SELECT 1;
