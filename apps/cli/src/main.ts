@@ -17,6 +17,17 @@ function fail(err: unknown): never {
   throw err;
 }
 
+function parseWorkerCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 64) {
+    process.stderr.write(
+      `roster: --workers must be a whole number from 0 to 64, got ${JSON.stringify(value)}\n`,
+    );
+    process.exit(2);
+  }
+  return n;
+}
+
 const program = new Command('roster').description(
   'Roster: the control plane for an AI digital workforce',
 );
@@ -24,9 +35,12 @@ const program = new Command('roster').description(
 program
   .command('up')
   .description('start the whole stack on this machine (embedded Postgres unless DATABASE_URL)')
-  .action(async () => {
+  .option('--workers <n>', 'worker processes to run the workflow queue', parseWorkerCount, 1)
+  .action(async (options: { workers: number }) => {
     const config = loadConfigOrExit(process.env);
-    await up(config, { say, exit: (code) => process.exit(code) }).catch(fail);
+    await up(config, { say, exit: (code) => process.exit(code), workers: options.workers }).catch(
+      fail,
+    );
   });
 
 program

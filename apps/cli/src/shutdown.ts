@@ -13,12 +13,17 @@ export class Shutdown {
   }
 
   onSignals(exit: (code: number) => void): void {
+    let firstAt = 0;
     const handler = (signal: NodeJS.Signals) => {
+      // Ctrl-C reaches the whole process group and npm forwards it too: a repeat within 2 s is the
+      // same keypress, not a second one.
+      if (this.running && Date.now() - firstAt < 2_000) return;
       if (this.running) {
         this.say(`${signal} again: exiting now.`);
         exit(130);
         return;
       }
+      firstAt = Date.now();
       this.say(`\n${signal}: stopping…`);
       void this.run().then(() => exit(0));
     };

@@ -2,17 +2,22 @@ import path from 'node:path';
 import { createApiServer, seedDemoTenant } from '@roster/api';
 import type { Config } from '@roster/config';
 import { createPool, openDatabase } from '@roster/db';
+import { installWorkerSchema } from '@roster/engine';
 import { createLogger } from '@roster/telemetry';
+import { startWorkers } from '@roster/worker';
 import { Shutdown } from '../shutdown.js';
 
 export interface UpOptions {
   say: (line: string) => void;
   exit: (code: number) => void;
+  /** Worker processes for the workflow queue. Default 1; 0 runs none (API only). */
+  workers?: number;
 }
 
 /** `roster up`: the whole stack on one machine (embedded Postgres unless DATABASE_URL). */
-export async function up(config: Config, { say, exit }: UpOptions): Promise<void> {
+export async function up(config: Config, { say, exit, workers = 1 }: UpOptions): Promise<void> {
   const shutdown = new Shutdown(say);
+  const logger = createLogger({ level: config.LOG_LEVEL, name: 'roster' });
   shutdown.onSignals(exit);
   try {
     say(
@@ -20,7 +25,7 @@ export async function up(config: Config, { say, exit }: UpOptions): Promise<void
         ? '• Using the Postgres in DATABASE_URL; migrating…'
         : `• Starting the embedded Postgres (data in ${path.resolve(config.ROSTER_HOME, 'pg')}) and migrating…`,
     );
-    const database = await openDatabase(config);
+    const database = await openDatabase(config, undefined, { afterMigrate: installWorkerSchema });
     shutdown.add('Postgres', () => database.stop());
     say(
       `✓ Postgres ready${database.embedded ? ` on 127.0.0.1:${config.ROSTER_PG_PORT}` : ''}, migrations applied`,
@@ -40,9 +45,19 @@ export async function up(config: Config, { say, exit }: UpOptions): Promise<void
       }
     }
 
+    if (workers > 0) {
+      const pool = startWorkers({
+        count: workers,
+        appUrl: database.appUrl,
+        log: (line) => logger.info(line),
+      });
+      shutdown.add(`${workers} worker process(es)`, () => pool.stop());
+      await pool.ready;
+      say(`✓ ${workers} worker process(es) running the workflow queue`);
+    }
+
     const appPool = createPool(database.appUrl, { max: 20, applicationName: 'roster-api' });
     shutdown.add('API pool', () => appPool.end());
-    const logger = createLogger({ level: config.LOG_LEVEL, name: 'api' });
     const api = await createApiServer({
       appPool,
       logger,
