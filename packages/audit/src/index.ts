@@ -86,3 +86,15 @@ export {
   type ReviewSummary,
 } from './report-summary.js';
 export { type SampleExportOptions, sampleExportLines } from './sample-export.js';
+export { type AuditRequestContext, systemAuditContext } from './store/audit-context.js';
+export {
+  lastDigest,
+  type SignDigestOptions,
+  type StoredDigest,
+  signAllTenantDigests,
+  signAuditDigest,
+  tenantIdForSlug,
+} from './store/digests.js';
+export { type ExportAuditOptions, exportAudit } from './store/export-store.js';
+export { type AuditRecord, recordAudit } from './store/record-event.js';
+export { chainHead, type SealOptions, sealAuditEvents } from './store/sealer.js';

@@ -1,3 +1,8 @@
+export {
+  type AuditSessionContext,
+  auditSettingsSql,
+  withAuditContext,
+} from './audit-context.js';
 export { APP_ROLE, appUrlFor, redactUrl, withDatabase } from './connection-urls.js';
 export {
   type EmbeddedPostgresOptions,

@@ -1,4 +1,5 @@
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { auditSettingsSql } from './audit-context.js';
 import { DbError } from './errors.js';
 import type { Pool, PoolClient } from './pools.js';
 import * as schema from './schema/index.js';
@@ -37,8 +38,11 @@ export async function withTenant<T>(
   let broken = false;
   try {
     // One round trip: the id is a validated UUID (above), so it is safe to inline, and a simple
-    // query may carry two statements. SET LOCAL is transaction-scoped like set_config(…, true).
-    await client.query(`BEGIN; SET LOCAL app.tenant_id = '${tenantId.toLowerCase()}'`);
+    // query may carry several statements. SET LOCAL is transaction-scoped like set_config(…, true).
+    // The audit context (if any) rides along in the same round trip.
+    await client.query(
+      `BEGIN; SET LOCAL app.tenant_id = '${tenantId.toLowerCase()}'${auditSettingsSql()}`,
+    );
     let db: Database | undefined;
     // drizzle builds its relational config per instance: only pay for it when `db` is used.
     const result = await fn({
