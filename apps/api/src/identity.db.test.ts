@@ -79,6 +79,17 @@ describe('people', () => {
     expect(blocked.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
   });
 
+  it('counts wrong passwords, not sign-ins: a successful sign-in resets the account count', async () => {
+    const owner = await api.signUp('Frequent');
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 4; i++) {
+        await api.gql(SIGN_IN, { input: { email: owner.email, password: 'wrong password 123' } });
+      }
+      const ok = await api.gql(SIGN_IN, { input: { email: owner.email, password: PASSWORD } });
+      expect(ok.errors, `round ${round}`).toBeUndefined();
+    }
+  });
+
   it('rate-limits sign-in per IP across accounts', async () => {
     const crowded = await startTestApi({ limits: { signInAttempts: 100, signInAttemptsPerIp: 3 } });
     const codes: string[] = [];

@@ -114,15 +114,10 @@ export async function signIn(
 ): Promise<SessionGrant> {
   const email = input.email.trim().toLowerCase().slice(0, 320);
   const { signInAttempts, signInAttemptsPerIp, signInWindowSeconds } = deps.limits;
+  const accountKey = `account:${createHash('sha256').update(email).digest('hex')}`;
   const { rows: limits } = await deps.appPool.query(
     'SELECT auth_login_attempt($1, $3, $4) AS account, auth_login_attempt($2, $3, $5) AS ip',
-    [
-      `account:${createHash('sha256').update(email).digest('hex')}`,
-      `ip:${ip}`,
-      signInWindowSeconds,
-      signInAttempts,
-      signInAttemptsPerIp,
-    ],
+    [accountKey, `ip:${ip}`, signInWindowSeconds, signInAttempts, signInAttemptsPerIp],
   );
   if (!limits[0].account || !limits[0].ip) throw rateLimited(signInWindowSeconds);
 
@@ -133,6 +128,7 @@ export async function signIn(
     input.password.slice(0, 256),
   );
   if (!user?.password_hash || !ok) throw unauthenticated('E-mail or password is wrong.');
+  await deps.appPool.query('SELECT auth_sign_in_succeeded($1)', [accountKey]);
 
   const tenants = await listUserTenants(deps.appPool, user.user_id);
   const tenant = input.tenantSlug ? tenants.find((t) => t.slug === input.tenantSlug) : tenants[0];
