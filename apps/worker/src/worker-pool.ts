@@ -10,8 +10,10 @@ import {
   sweepDeadlines,
 } from '@roster/engine';
 import { run, type WorkerEvents } from 'graphile-worker';
+import type { CallbackEgressOptions } from './callback-delivery.js';
 import { beat, forget, sweepDeadPools } from './heartbeat.js';
 import { rosterStep } from './tasks/roster_step.js';
+import { TRIGGER_CRONTAB, triggerTasks } from './trigger-tasks.js';
 
 export interface WorkerPoolOptions extends EngineOptions {
   /** roster_app URL. */
@@ -30,6 +32,10 @@ export interface WorkerPoolOptions extends EngineOptions {
   pollIntervalMs?: number;
   /** Period of the deadline, admission and dead-pool sweeps. Default 1000 ms. */
   sweepMs?: number;
+  /** Run callbacks' egress (allow-list, resolver, backoff). Default: public addresses only. */
+  callbacks?: CallbackEgressOptions;
+  /** graphile-worker's event emitter, to observe jobs and the local queue. Default: a fresh one. */
+  events?: WorkerEvents;
 }
 
 export interface RunningWorkerPool {
@@ -49,15 +55,19 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<Running
     max: concurrency + 2,
     applicationName: 'roster-worker',
   });
+  const events: WorkerEvents = options.events ?? new EventEmitter();
+  let poolId = '';
+  let nudge: (jobs: number) => void = () => {};
+  events.on('pool:create', ({ workerPool }) => {
+    poolId = workerPool.id;
+    nudge = (jobs) => workerPool.nudge(jobs);
+  });
   const runStep = createStepRunner({
     pool,
     executors: options.executors,
     ...(options.definitions ? { definitions: options.definitions } : {}),
-  });
-  const events: WorkerEvents = new EventEmitter();
-  let poolId = '';
-  events.on('pool:create', ({ workerPool }) => {
-    poolId = workerPool.id;
+    // Transitions do not NOTIFY (that serialises their commits); the pool wakes its own queue.
+    wake: (jobs) => nudge(jobs),
   });
   const runner = await run({
     connectionString: options.appUrl,
@@ -67,7 +77,8 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<Running
     noHandleSignals: true,
     logger: quietLogger,
     events,
-    taskList: { [STEP_TASK]: rosterStep(runStep) },
+    taskList: { [STEP_TASK]: rosterStep(runStep), ...triggerTasks(pool, options) },
+    crontab: TRIGGER_CRONTAB,
     preset: {
       worker: {
         localQueue: { size: options.localQueueSize ?? concurrency * 2 },

@@ -10,7 +10,13 @@ import type { StepFailure } from './errors.js';
 import { evaluate } from './expressions.js';
 import { expressionScope, loadRunContext } from './run-context.js';
 import type { StepJob } from './step-job.js';
-import { stepJob, type TransitionResult, type TransitionSpec, transition } from './transition.js';
+import {
+  runnableJobs,
+  stepJob,
+  type TransitionResult,
+  type TransitionSpec,
+  transition,
+} from './transition.js';
 
 export interface StepBase {
   job: StepJob;
@@ -18,6 +24,25 @@ export interface StepBase {
   definition: WorkflowDefinition;
   pool: Pool;
   random: RandomSource;
+  /**
+   * Wakes this process's worker queue for `jobs` newly runnable jobs after a transition commits.
+   * Absent outside a worker: the transition then NOTIFYs instead.
+   */
+  wake?: (jobs: number) => void;
+}
+
+/** Runs a transition, then wakes the worker (or has the transition notify when there is none). */
+export async function applyTransition(
+  base: StepBase,
+  spec: TransitionSpec,
+): Promise<TransitionResult> {
+  if (!base.wake) spec.notify = true;
+  const result = await transition(base.pool, spec);
+  if (base.wake && (result === 'applied' || result === 'deadline')) {
+    const jobs = result === 'deadline' ? 1 : runnableJobs(spec);
+    if (jobs > 0) base.wake(jobs);
+  }
+  return result;
 }
 
 type Extra = Pick<TransitionSpec, 'expectWaiting' | 'closeReview'>;
@@ -58,7 +83,7 @@ export async function succeedStep(
       stepId,
     );
   }
-  return transition(base.pool, spec);
+  return applyTransition(base, spec);
 }
 
 /**
@@ -96,7 +121,7 @@ export async function failStep(
         data: { step: stepId, attempt: job.a, code: failure.code, delayMs: decision.delayMs },
       },
     ];
-    return transition(base.pool, spec);
+    return applyTransition(base, spec);
   }
   spec.stepStatus = 'failed';
   spec.audit = [
@@ -111,7 +136,7 @@ export async function failStep(
   } else {
     endRun(spec, 'failed', failure.code, failure.message, stepId);
   }
-  return transition(base.pool, spec);
+  return applyTransition(base, spec);
 }
 
 function specBase({ job, stepId }: StepBase): TransitionSpec {

@@ -14,8 +14,8 @@ import type { ExecutorRegistry, ExecutorResult } from './executors.js';
 import { evaluate, readsRun, readsSteps } from './expressions.js';
 import { expressionScope, loadRunContext, type RunContext } from './run-context.js';
 import { type StepJob, stepIdempotencyKey } from './step-job.js';
-import { failStep, type StepBase, succeedStep } from './step-outcomes.js';
-import { stepJob, type TransitionResult, timerKey, transition } from './transition.js';
+import { applyTransition, failStep, type StepBase, succeedStep } from './step-outcomes.js';
+import { stepJob, type TransitionResult, type TransitionSpec, timerKey } from './transition.js';
 
 export interface StepRunnerDeps {
   /** roster_app pool. */
@@ -24,6 +24,11 @@ export interface StepRunnerDeps {
   definitions?: DefinitionCache;
   /** Jitter source for backoff. Default Math.random. */
   random?: RandomSource;
+  /**
+   * Wakes the worker's queue after a transition made `jobs` jobs runnable (graphile-worker's
+   * `workerPool.nudge`). Without it transitions NOTIFY, which serialises their commits.
+   */
+  wake?: (jobs: number) => void;
 }
 
 export type StepRunResult = TransitionResult | 'skipped';
@@ -52,6 +57,7 @@ export function createStepRunner(deps: StepRunnerDeps): (job: StepJob) => Promis
     const stepId = job.s ?? definition.start;
     const { step, scope } = getStep(definition, stepId);
     const base: StepBase = { job, stepId, definition, pool: deps.pool, random };
+    if (deps.wake) base.wake = deps.wake;
     if (UNSUPPORTED.has(step.type) || scope.kind !== 'root') {
       return failStep(
         base,
@@ -172,10 +178,10 @@ async function waitStep(
   base: StepBase,
   at: Date,
   kind: 'resume' | 'timeout',
-  review?: Parameters<typeof transition>[1]['review'],
+  review?: TransitionSpec['review'],
 ): Promise<TransitionResult> {
-  const { job, stepId, pool } = base;
-  return transition(pool, {
+  const { job, stepId } = base;
+  return applyTransition(base, {
     tenant: job.t,
     run: job.r,
     step: stepId,

@@ -39,6 +39,11 @@ export interface TransitionSpec {
   closeReview?: 'resolved' | 'expired' | 'cancelled';
   /** Apply only while the step is waiting (timer jobs and events resuming it). */
   expectWaiting?: true;
+  /**
+   * NOTIFY workers of the jobs this transition makes runnable. Workers leave it off and wake
+   * their own queue after commit: notifying transactions commit one at a time in Postgres.
+   */
+  notify?: true;
 }
 
 export type TransitionResult = 'applied' | 'duplicate' | 'stale' | 'missing' | 'deadline';
@@ -53,6 +58,19 @@ export async function transition(pool: Pool, spec: TransitionSpec): Promise<Tran
     values: [JSON.stringify(spec)],
   });
   return rows[0]?.result ?? 'missing';
+}
+
+/**
+ * Jobs a committed transition made runnable now: its successors without a delay, plus one for
+ * the queued run that may have been admitted into the slot it freed.
+ */
+export function runnableJobs(spec: TransitionSpec): number {
+  const now = Date.now();
+  const ready = (spec.jobs ?? []).filter(
+    (j) => j.runAt === undefined || Date.parse(j.runAt) <= now,
+  ).length;
+  const freesSlot = spec.runStatus !== undefined && spec.runStatus !== 'running';
+  return ready + (freesSlot ? 1 : 0);
 }
 
 /** The job that runs `stepId` (or the run's first step when undefined). */
