@@ -96,3 +96,4 @@ export {
 export { createSqlCapability, type SqlCapabilityOptions } from './sql-capability.js';
 export { VerifiedPlugin } from './verified-plugin.js';
 export { verifyPackage } from './verify-package.js';
+export { runPluginsBench } from './bench-plugins.js';
