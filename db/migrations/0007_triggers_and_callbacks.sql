@@ -126,6 +126,9 @@ GRANT SELECT, INSERT, DELETE ON webhook_triggers TO roster_app;
 --> statement-breakpoint
 GRANT SELECT, INSERT ON webhook_deliveries_seen, schedule_fires, callback_attempts TO roster_app;
 --> statement-breakpoint
+-- A fire row is claimed first (the primary key decides), then names the run it started.
+GRANT UPDATE (run_id) ON schedule_fires TO roster_app;
+--> statement-breakpoint
 GRANT SELECT, INSERT, UPDATE, DELETE ON schedules, workflow_callbacks TO roster_app;
 --> statement-breakpoint
 GRANT SELECT, INSERT, UPDATE ON callback_deliveries TO roster_app;

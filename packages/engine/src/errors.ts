@@ -14,12 +14,15 @@ export type EngineErrorCode =
   /** No executor is registered for a connector or decision step. */
   | 'EXECUTOR_MISSING'
   /** Installing graphile-worker's schema failed. */
-  | 'WORKER_SCHEMA_FAILED';
+  | 'WORKER_SCHEMA_FAILED'
+  /** An inbound webhook's Standard Webhooks signature or timestamp does not verify. */
+  | 'SIGNATURE_INVALID';
 
 const API_CODES: Partial<Record<EngineErrorCode, ApiErrorCode>> = {
   NOT_FOUND: 'NOT_FOUND',
   CONFLICT: 'CONFLICT',
   BAD_USER_INPUT: 'BAD_USER_INPUT',
+  SIGNATURE_INVALID: 'UNAUTHENTICATED',
 };
 
 /** A failure of an engine service, with a stable code and a message that says what to change. */

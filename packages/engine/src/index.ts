@@ -1,3 +1,21 @@
+export {
+  CALLBACK_BACKOFF_MS,
+  CALLBACK_TASK,
+  type CallbackAttemptOutcome,
+  type CallbackAttemptView,
+  type CallbackDeliveryView,
+  type CallbackJob,
+  checkCallbackUrl,
+  getWorkflowCallback,
+  listCallbackDeliveries,
+  type PendingDelivery,
+  parseCallbackJob,
+  pendingDelivery,
+  recordCallbackAttempt,
+  removeWorkflowCallback,
+  setWorkflowCallback,
+  type WorkflowCallbackView,
+} from './callbacks.js';
 export { DefinitionCache } from './definitions.js';
 export {
   DEFAULT_MAX_RUNS_PER_TENANT,
@@ -29,9 +47,47 @@ export {
   type RunView,
   type StepTimelineEntry,
 } from './run-presenter.js';
-export { type StartedRun, type StartRunInput, startRun, startRuns } from './start-run.js';
+export {
+  SCHEDULES_CRONTAB,
+  SCHEDULES_TICK_TASK,
+  type TickResult,
+  tickSchedules,
+} from './schedule-tick.js';
+export {
+  type CreateScheduleInput,
+  createSchedule,
+  deleteSchedule,
+  getSchedule,
+  nextFireAt,
+  SCHEDULE_COLUMNS,
+  type ScheduleView,
+  type UpdateScheduleInput,
+  updateSchedule,
+} from './schedules.js';
+export {
+  type StartedRun,
+  type StartRunInput,
+  startRun,
+  startRuns,
+  startRunsInTransaction,
+} from './start-run.js';
 export { parseStepJob, STEP_TASK, type StepJob, stepIdempotencyKey } from './step-job.js';
 export { createStepRunner, type StepRunnerDeps, type StepRunResult } from './step-runner.js';
 export { sweepAdmissions, sweepDeadlines } from './sweeps.js';
 export type { TransitionResult } from './transition.js';
+export {
+  generateSigningSecret,
+  signWebhook,
+  verifyWebhook,
+  WEBHOOK_TOLERANCE_SECONDS,
+  type WebhookHeaders,
+} from './webhook-signature.js';
+export {
+  createWebhookTrigger,
+  deleteWebhookTrigger,
+  getWebhookTrigger,
+  type InboundWebhook,
+  receiveWebhook,
+  type WebhookTriggerView,
+} from './webhook-triggers.js';
 export { installWorkerSchema } from './worker-schema.js';
