@@ -15,6 +15,8 @@ export interface WorkerProcessOptions {
   heartbeatMs?: number;
   sweepMs?: number;
   executorModule?: string;
+  /** Run callbacks: the operator's egress allow-list (ROSTER_EGRESS_ALLOW) and backoff. */
+  callbacks?: { allow?: string[]; backoffMs?: number[] };
 }
 
 process.once('message', async (message: { type: 'start'; options: WorkerProcessOptions }) => {
