@@ -34,6 +34,8 @@ export interface WorkerPoolOptions extends EngineOptions {
   sweepMs?: number;
   /** Run callbacks' egress (allow-list, resolver, backoff). Default: public addresses only. */
   callbacks?: CallbackEgressOptions;
+  /** graphile-worker's event emitter, to observe jobs and the local queue. Default: a fresh one. */
+  events?: WorkerEvents;
 }
 
 export interface RunningWorkerPool {
@@ -53,15 +55,19 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<Running
     max: concurrency + 2,
     applicationName: 'roster-worker',
   });
+  const events: WorkerEvents = options.events ?? new EventEmitter();
+  let poolId = '';
+  let nudge: (jobs: number) => void = () => {};
+  events.on('pool:create', ({ workerPool }) => {
+    poolId = workerPool.id;
+    nudge = (jobs) => workerPool.nudge(jobs);
+  });
   const runStep = createStepRunner({
     pool,
     executors: options.executors,
     ...(options.definitions ? { definitions: options.definitions } : {}),
-  });
-  const events: WorkerEvents = new EventEmitter();
-  let poolId = '';
-  events.on('pool:create', ({ workerPool }) => {
-    poolId = workerPool.id;
+    // Transitions do not NOTIFY (that serialises their commits); the pool wakes its own queue.
+    wake: (jobs) => nudge(jobs),
   });
   const runner = await run({
     connectionString: options.appUrl,
