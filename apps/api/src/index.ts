@@ -1,4 +1,4 @@
-export { type ApiLimits, DEFAULT_LIMITS } from './graphql/context.js';
+export { type ApiLimits, DEFAULT_LIMITS, type MarketplaceOptions } from './graphql/context.js';
 export { printApiSchema } from './graphql/schema.js';
 export {
   apiKeySecretMatches,

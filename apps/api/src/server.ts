@@ -5,7 +5,7 @@ import type { Pool } from '@roster/db';
 import type { Logger } from '@roster/telemetry';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerGraphql } from './graphql/apollo.js';
-import type { ApiLimits } from './graphql/context.js';
+import type { ApiLimits, MarketplaceOptions } from './graphql/context.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 
 /** policies/roles.yaml at the repository root. */
@@ -20,6 +20,8 @@ export interface ApiDependencies {
   production?: boolean;
   limits?: Partial<ApiLimits>;
   onFieldResolved?: () => void;
+  /** Master key provider, platform admins and plugin runner for the marketplace. Default none. */
+  marketplace?: MarketplaceOptions;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
@@ -38,6 +40,7 @@ export async function createApiServer({
   production = false,
   limits,
   onFieldResolved,
+  marketplace,
 }: ApiDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -60,6 +63,7 @@ export async function createApiServer({
     production,
     ...(limits ? { limits } : {}),
     ...(onFieldResolved ? { onFieldResolved } : {}),
+    ...(marketplace ? { marketplace } : {}),
   });
   return app;
 }

@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
+import { createLocalKeyProvider, createSandbox } from '@roster/plugin-host';
 import { createLogger } from '@roster/telemetry';
 import { createTestDatabase, type TestDatabase } from '@roster/testkit';
 import type { FastifyInstance } from 'fastify';
 import { afterAll } from 'vitest';
-import { type ApiLimits, createApiServer } from '../src/index.js';
+import { type ApiLimits, createApiServer, type MarketplaceOptions } from '../src/index.js';
 
 // Test responses are read by path (`data?.signUp.token`); their shape is what each query asked for.
 // biome-ignore lint/suspicious/noExplicitAny: see above
@@ -34,11 +36,26 @@ export interface TestApi {
 }
 
 let counter = 0;
+
+function defaultMarketplace(): MarketplaceOptions {
+  const sandbox = createSandbox();
+  return {
+    keyProvider: createLocalKeyProvider({ masterKey: randomBytes(32).toString('base64') }),
+    platformAdmins: [],
+    // No capabilities: host calls are refused; enough for the test action to run in the sandbox.
+    invoker: { invoke: (request) => sandbox.invokeAction({ ...request, capabilities: {} }) },
+  };
+}
 export const PASSWORD = 'correct horse battery staple';
 
 /** The API on a fresh database, driven in-process (fastify.inject: no sockets). */
 export async function startTestApi(
-  options: { production?: boolean; limits?: Partial<ApiLimits> } = {},
+  options: {
+    production?: boolean;
+    limits?: Partial<ApiLimits>;
+    /** Default: a fresh master key, no platform admins, plugins run in an in-process sandbox. */
+    marketplace?: MarketplaceOptions;
+  } = {},
 ): Promise<TestApi> {
   const db = await createTestDatabase();
   let resolved = 0;
@@ -54,6 +71,7 @@ export async function startTestApi(
     onFieldResolved: () => {
       resolved++;
     },
+    marketplace: options.marketplace ?? defaultMarketplace(),
   });
   await app.ready();
   afterAll(async () => {

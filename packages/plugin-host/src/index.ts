@@ -1,3 +1,4 @@
+export { runPluginsBench } from './bench-plugins.js';
 export { type BundleOptions, bundlePlugin, type PluginBundle } from './bundle.js';
 export {
   type ConformanceOptions,
@@ -5,6 +6,14 @@ export {
   type ConformanceResult,
   checkConformance,
 } from './conformance.js';
+export {
+  type ConnectorCall,
+  type ConnectorExecutorOptions,
+  createConnectorExecutor,
+  type LoadedInstallation,
+  loadInstallation,
+  type PluginInvoker,
+} from './connector-executor.js';
 export {
   type AddressVerdict,
   createEgressPolicy,
@@ -54,6 +63,7 @@ export {
   type PublisherPublicKey,
   parsePublisherKey,
   publicKeyOf,
+  publisherKeyFromSpki,
 } from './publisher-key.js';
 export {
   type ConnectionResilience,
@@ -88,6 +98,7 @@ export {
   masterKeyIdOf,
   type WrappedDataKey,
 } from './secrets/key-provider.js';
+export { redactSecrets } from './secrets/redact.js';
 export {
   createSmtpCapability,
   type SmtpCapabilityOptions,
@@ -96,4 +107,3 @@ export {
 export { createSqlCapability, type SqlCapabilityOptions } from './sql-capability.js';
 export { VerifiedPlugin } from './verified-plugin.js';
 export { verifyPackage } from './verify-package.js';
-export { runPluginsBench } from './bench-plugins.js';

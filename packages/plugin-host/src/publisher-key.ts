@@ -106,3 +106,24 @@ export function parsePublisherKey(
       } as PublisherPrivateKey)
     : publicKeyOf(record as unknown as PublisherPublicKey);
 }
+
+/** A publisher's public key from its base64 SPKI DER (as registered in the marketplace). */
+export function publisherKeyFromSpki(publisher: string, publicKey: string): PublisherPublicKey {
+  let spki: Buffer;
+  try {
+    spki = createPublicKey({
+      key: Buffer.from(publicKey, 'base64'),
+      format: 'der',
+      type: 'spki',
+    }).export({ type: 'spki', format: 'der' });
+  } catch (error) {
+    throw invalidKey(
+      'publicKey is not a base64 ed25519 SPKI key: pass the "publicKey" field of the .pub.json file from `roster plugin keygen`.',
+      error,
+    );
+  }
+  return parsePublisherKey(
+    { publisher, keyId: keyIdOf(spki), algorithm: 'ed25519', publicKey: spki.toString('base64') },
+    'public',
+  );
+}

@@ -8,7 +8,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GraphQLError } from 'graphql';
 import { AuthCache } from '../auth/auth-cache.js';
 import { type AuthResult, authenticate } from '../auth/authenticate.js';
-import { type ApiLimits, DEFAULT_LIMITS, type RequestContext } from './context.js';
+import {
+  type ApiLimits,
+  DEFAULT_LIMITS,
+  type MarketplaceOptions,
+  type RequestContext,
+} from './context.js';
 import { createErrorFormatter } from './error-format.js';
 import { armor, costLimitPlugin, tokenLimitHook } from './hardening.js';
 import { TokenBucketLimiter } from './rate-limiter.js';
@@ -22,6 +27,7 @@ export interface GraphqlOptions {
   limits?: Partial<ApiLimits>;
   /** Called for every field a resolver resolves (metrics; tests use it to prove none ran). */
   onFieldResolved?: () => void;
+  marketplace?: MarketplaceOptions;
 }
 
 /** W3C trace context: reuse the caller's trace id when a valid `traceparent` comes in. */
@@ -130,6 +136,7 @@ export async function registerGraphql(
         authFailure: result.ok === false ? result.reason : null,
         signal,
         authCache,
+        marketplace: options.marketplace ?? {},
       };
       if (context.auth) {
         const { actor } = context.auth;

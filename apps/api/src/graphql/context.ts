@@ -1,5 +1,6 @@
 import type { Policy } from '@roster/authz';
 import type { Pool } from '@roster/db';
+import type { KeyProvider, PluginInvoker } from '@roster/plugin-host';
 import type { Logger } from '@roster/telemetry';
 import type { AuthCache } from '../auth/auth-cache.js';
 import type { Authenticated } from '../auth/authenticate.js';
@@ -30,6 +31,16 @@ export const DEFAULT_LIMITS: ApiLimits = {
   requestTimeoutMs: 10_000,
 };
 
+/** What the marketplace operations need beyond the database. */
+export interface MarketplaceOptions {
+  /** Wraps tenants' data keys (ROSTER_MASTER_KEY). Without it, connections cannot be created or used. */
+  keyProvider?: KeyProvider;
+  /** E-mail addresses of platform admins (ROSTER_PLATFORM_ADMINS): they review plugin versions. Default none. */
+  platformAdmins?: readonly string[];
+  /** Runs plugin actions (the plugin pool); `testConnection` needs it. */
+  invoker?: PluginInvoker;
+}
+
 /** What every resolver gets. Tenant scope comes only from `auth.actor.tenantId`. */
 export interface RequestContext {
   requestId: string;
@@ -46,6 +57,7 @@ export interface RequestContext {
   signal: AbortSignal;
   /** Evict from it when a credential stops being valid (revocation, sign-out). */
   authCache: AuthCache;
+  marketplace: MarketplaceOptions;
 }
 
 export function requireAuth(ctx: RequestContext): Authenticated {

@@ -3,7 +3,9 @@ import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphq
 import { buildSchemaSync } from 'type-graphql';
 import { ApiKeyResolver } from './resolvers/api-key-resolver.js';
 import { IdentityResolver } from './resolvers/identity-resolver.js';
+import { InstallationResolver } from './resolvers/installation-resolver.js';
 import { NodeResolver } from './resolvers/node-resolver.js';
+import { PluginCatalogResolver } from './resolvers/plugin-catalog-resolver.js';
 import { RunResolver } from './resolvers/run-resolver.js';
 import { TenantResolver } from './resolvers/tenant-resolver.js';
 import { WorkflowResolver } from './resolvers/workflow-resolver.js';
@@ -22,6 +24,8 @@ export function apiSchema(): GraphQLSchema {
       WorkflowResolver,
       RunResolver,
       NodeResolver,
+      PluginCatalogResolver,
+      InstallationResolver,
     ],
     orphanedTypes: [Tenant, Workflow],
     // Inputs are checked by the services with messages that name the field; no class-validator.
