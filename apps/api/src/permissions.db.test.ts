@@ -1,8 +1,8 @@
-/// <reference types="vite/client" />
 import { type Actor, abilityFor, loadPolicyFile, subjectRecord } from '@roster/authz';
 import { describe, expect, it } from 'vitest';
 import { PASSWORD, startTestApi } from '../test/api-harness.js';
-import type { DomainCalls, Fixture, OperationCall } from '../test/operation-calls/types.js';
+import { CALLS, ownerFixture } from '../test/operation-calls/catalog.js';
+import type { OperationCall } from '../test/operation-calls/types.js';
 import { operationRequirements } from './graphql/permissions.js';
 import { ROLES_FILE } from './server.js';
 
@@ -11,161 +11,6 @@ import { ROLES_FILE } from './server.js';
 const api = await startTestApi();
 const policy = await loadPolicyFile(ROLES_FILE);
 const owner = await api.signUp('Matrix');
-
-const DEFINITION = { start: 'done', steps: { done: { type: 'succeed' } } };
-
-/** Objects owned by the tenant's owner (so ownership conditions of other roles do not match). */
-async function coreFixture(): Promise<Fixture> {
-  const wf = await api.gql(
-    `mutation { createWorkflow(input: { name: "wf-${crypto.randomUUID()}" }) { workflow { id } } }`,
-    {},
-    owner.token,
-  );
-  const key = await api.gql(
-    `mutation { createApiKey(input: { name: "k", scopes: ["workflows:read"] }) { apiKey { id } } }`,
-    {},
-    owner.token,
-  );
-  const inv = await api.gql(
-    `mutation($e: String!) { inviteMember(input: { email: $e, role: "viewer" }) { token } }`,
-    { e: `inv-${crypto.randomUUID()}@example.test` },
-    owner.token,
-  );
-  const workflowId = wf.data?.createWorkflow.workflow.id as string;
-  await api.gql(
-    `mutation($i: CreateWorkflowVersionInput!) { createWorkflowVersion(input: $i) { workflowVersion { version } } }`,
-    { i: { workflowId, definition: DEFINITION } },
-    owner.token,
-  );
-  const run = await api.gql(
-    `mutation($i: StartRunInput!) { startRun(input: $i) { run { id } } }`,
-    { i: { workflowId, input: { n: 1 } } },
-    owner.token,
-  );
-  return {
-    workflowId,
-    runId: run.data?.startRun.run.id,
-    apiKeyId: key.data?.createApiKey.apiKey.id,
-    invitationToken: inv.data?.inviteMember.token,
-  };
-}
-
-const CORE_CALLS: Record<string, OperationCall> = {
-  startRun: {
-    query: `mutation($i: StartRunInput!) { startRun(input: $i) { created } }`,
-    variables: (f) => ({ i: { workflowId: f.workflowId, input: {} } }),
-  },
-  startRuns: {
-    query: `mutation($i: StartRunsInput!) { startRuns(input: $i) { results { created } } }`,
-    variables: (f) => ({
-      i: { runs: [{ workflowId: f.workflowId }, { workflowId: f.workflowId }] },
-    }),
-  },
-  cancelRun: {
-    query: `mutation($i: RunIdInput!) { cancelRun(input: $i) { run { status } } }`,
-    variables: (f) => ({ i: { id: f.runId } }),
-    record: { subject: 'Run', row: { createdBy: null } },
-  },
-  retryRun: {
-    query: `mutation($i: RunIdInput!) { retryRun(input: $i) { run { status } } }`,
-    variables: (f) => ({ i: { id: f.runId } }),
-    allowedErrors: ['CONFLICT'],
-  },
-  replayStep: {
-    query: `mutation($i: ReplayStepInput!) { replayStep(input: $i) { run { status } } }`,
-    variables: (f) => ({ i: { runId: f.runId, stepId: 'done' } }),
-    allowedErrors: ['CONFLICT'],
-  },
-  run: {
-    query: `query($id: ID!) { run(id: $id) { status steps { stepId } } }`,
-    variables: (f) => ({ id: f.runId }),
-  },
-  runs: { query: '{ runs(first: 5) { nodes { status } } }' },
-  deadLetters: { query: '{ deadLetters(first: 5) { failedStep } }' },
-  viewer: { query: '{ viewer { userId } }' },
-  signUp: {
-    query: `mutation($i: SignUpInput!) { signUp(input: $i) { token } }`,
-    variables: () => ({
-      i: {
-        email: `su-${crypto.randomUUID()}@example.test`,
-        password: PASSWORD,
-        name: 'N',
-        tenantName: 'T',
-      },
-    }),
-  },
-  signIn: { query: `mutation($i: SignInInput!) { signIn(input: $i) { token } }` },
-  signOut: { query: 'mutation { signOut { signedOut } }' },
-  switchTenant: {
-    query: `mutation($i: SwitchTenantInput!) { switchTenant(input: $i) { viewer { role } } }`,
-  },
-  acceptInvitation: {
-    query: `mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $i) { token } }`,
-    variables: (f) => ({ i: { token: f.invitationToken, password: PASSWORD, name: 'New' } }),
-  },
-  inviteMember: {
-    query: `mutation($i: InviteMemberInput!) { inviteMember(input: $i) { token } }`,
-    variables: () => ({ i: { email: `m-${crypto.randomUUID()}@example.test`, role: 'viewer' } }),
-  },
-  tenant: { query: '{ tenant { name } }' },
-  members: { query: '{ members(first: 5) { nodes { role } } }' },
-  apiKeys: { query: '{ apiKeys(first: 5) { nodes { name } } }' },
-  createApiKey: {
-    query: `mutation { createApiKey(input: { name: "m", scopes: ["workflows:read"] }) { token } }`,
-  },
-  revokeApiKey: {
-    query: `mutation($i: RevokeApiKeyInput!) { revokeApiKey(input: $i) { apiKey { revokedAt } } }`,
-    variables: (f) => ({ i: { id: f.apiKeyId } }),
-    record: { subject: 'ApiKey', row: {} },
-  },
-  workflows: { query: '{ workflows(first: 5) { nodes { name } } }' },
-  workflow: {
-    query: `query($id: ID!) { workflow(id: $id) { name } }`,
-    variables: (f) => ({ id: f.workflowId }),
-  },
-  node: {
-    query: `query($id: ID!) { node(id: $id) { id } }`,
-    variables: (f) => ({ id: f.workflowId }),
-    checks: { action: 'read', subject: 'Workflow' },
-  },
-  createWorkflow: {
-    query: 'mutation { createWorkflow(input: { name: "wf-NONCE" }) { workflow { id } } }',
-  },
-  renameWorkflow: {
-    query: `mutation($i: RenameWorkflowInput!) { renameWorkflow(input: $i) { workflow { name } } }`,
-    variables: (f) => ({ i: { id: f.workflowId, name: `renamed-${crypto.randomUUID()}` } }),
-    record: { subject: 'Workflow', row: {} },
-  },
-  archiveWorkflow: {
-    query: `mutation($i: ArchiveWorkflowInput!) { archiveWorkflow(input: $i) { workflow { status } } }`,
-    variables: (f) => ({ i: { id: f.workflowId } }),
-    record: { subject: 'Workflow', row: {} },
-  },
-  createWorkflowVersion: {
-    query: `mutation($i: CreateWorkflowVersionInput!) { createWorkflowVersion(input: $i) { workflowVersion { version } } }`,
-    variables: (f) => ({ i: { workflowId: f.workflowId, definition: DEFINITION } }),
-    record: { subject: 'WorkflowVersion', row: {} },
-  },
-};
-
-// Other domains (marketplace, models, reviews, audit, ...) add their operations in
-// apps/api/test/operation-calls/*.ts, so each can grow without editing this file.
-const domains = Object.values(
-  import.meta.glob<{ default: DomainCalls }>('../test/operation-calls/*-calls.ts', { eager: true }),
-).map((m) => m.default);
-const CALLS: Record<string, OperationCall> = Object.assign(
-  {},
-  CORE_CALLS,
-  ...domains.map((d) => d.calls),
-);
-
-async function ownerFixture(): Promise<Fixture> {
-  const fixture = await coreFixture();
-  for (const domain of domains) {
-    if (domain.fixture) Object.assign(fixture, await domain.fixture(api, owner));
-  }
-  return fixture;
-}
 
 function expectedAllowed(actor: Actor, operation: string): boolean {
   const call = CALLS[operation];
@@ -185,7 +30,7 @@ function expectedAllowed(actor: Actor, operation: string): boolean {
 
 async function call(operation: string, token: string, email: string) {
   const spec = CALLS[operation] as OperationCall;
-  const fixture = await ownerFixture();
+  const fixture = await ownerFixture(api, owner);
   const variables =
     operation === 'signIn'
       ? { i: { email, password: PASSWORD } }

@@ -1,3 +1,4 @@
+import { type AuditRequestContext, recordAudit } from '@roster/audit';
 import { type Policy, type RosterAbility, subjectRecord } from '@roster/authz';
 import { type Pool, withTenant } from '@roster/db';
 import { badInput, notFound } from '../errors.js';
@@ -22,7 +23,7 @@ const COLUMNS = `id, name, prefix, scopes, created_at AS "createdAt", expires_at
 export async function createApiKey(
   appPool: Pool,
   policy: Policy,
-  actor: { tenantId: string; userId: string },
+  actor: { tenantId: string; userId: string; audit: AuditRequestContext },
   input: { name: string; scopes: string[]; expiresAt?: Date | null },
 ): Promise<{ apiKey: ApiKeyRow; token: string }> {
   const name = input.name.trim();
@@ -56,7 +57,14 @@ export async function createApiKey(
         input.expiresAt ?? null,
       ],
     );
-    return rows[0] as ApiKeyRow;
+    const row = rows[0] as ApiKeyRow;
+    // The prefix identifies the key; the secret is never recorded.
+    await recordAudit(client, actor.tenantId, actor.audit, {
+      action: 'apikey.created',
+      subject: { type: 'apiKey', id: row.id },
+      data: { keyPrefix: row.prefix, name: row.name, scopes: row.scopes },
+    });
+    return row;
   });
   return { apiKey, token: key.token };
 }
@@ -67,10 +75,11 @@ export async function revokeApiKey(
   ability: RosterAbility,
   tenantId: string,
   keyId: string,
+  audit: AuditRequestContext,
 ): Promise<ApiKeyRow> {
   return withTenant(appPool, tenantId, async ({ client }) => {
     const found = await client.query(
-      'SELECT created_by FROM api_keys WHERE tenant_id = $1 AND id = $2 FOR UPDATE',
+      'SELECT created_by, revoked_at FROM api_keys WHERE tenant_id = $1 AND id = $2 FOR UPDATE',
       [tenantId, keyId],
     );
     if (!found.rows[0]) throw notFound('That API key');
@@ -83,7 +92,15 @@ export async function revokeApiKey(
       [tenantId, keyId],
     );
     if (!rows[0]) throw notFound('That API key');
-    return rows[0] as ApiKeyRow;
+    const row = rows[0] as ApiKeyRow;
+    await recordAudit(client, tenantId, audit, {
+      action: 'apikey.revoked',
+      subject: { type: 'apiKey', id: row.id },
+      before: { revokedAt: found.rows[0].revoked_at?.toISOString() ?? null },
+      after: { revokedAt: row.revokedAt?.toISOString() ?? null },
+      data: { keyPrefix: row.prefix, name: row.name },
+    });
+    return row;
   });
 }
 

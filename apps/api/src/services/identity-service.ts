@@ -1,10 +1,12 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { type AuditRequestContext, recordAudit } from '@roster/audit';
 import type { Policy } from '@roster/authz';
 import { type Pool, withTenant } from '@roster/db';
 import { generateSessionToken, hashToken } from '../auth/session-token.js';
 import { ApiError, badInput, conflict, rateLimited, unauthenticated } from '../errors.js';
 import type { ApiLimits } from '../graphql/context.js';
 import { hashPassword, verifyPassword } from '../identity/credentials.js';
+import { memberAuditContext } from './audit-actor.js';
 import { checkName } from './text-input.js';
 
 const SESSION_TTL_MS = 14 * 24 * 3600 * 1000;
@@ -17,6 +19,9 @@ export interface IdentityDeps {
   appPool: Pool;
   policy: Policy;
   limits: ApiLimits;
+  /** Carried by the audit events of the request (the GraphQL context has both). */
+  requestId?: string;
+  traceId?: string;
 }
 
 export interface SessionGrant {
@@ -90,6 +95,11 @@ export async function signUp(
         `INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'owner')`,
         [tenantId, userId],
       );
+      await recordAudit(client, tenantId, memberAuditContext(deps, userId), {
+        action: 'tenant.created',
+        subject: { type: 'tenant', id: tenantId },
+        after: { name: tenantName, owner: userId },
+      });
     });
   } catch (err) {
     if ((err as { constraint?: string }).constraint === 'users_email_key') {
@@ -127,7 +137,12 @@ export async function signIn(
     user?.password_hash ?? (await DUMMY_HASH),
     input.password.slice(0, 256),
   );
-  if (!user?.password_hash || !ok) throw unauthenticated('E-mail or password is wrong.');
+  if (!user?.password_hash || !ok) {
+    // A failure against a known account is recorded in each of its tenants; one against an
+    // unknown address has no tenant to record it in (the rate limiter still counts it).
+    if (user) await recordSignInFailure(deps, user.user_id, ip);
+    throw unauthenticated('E-mail or password is wrong.');
+  }
   await deps.appPool.query('SELECT auth_sign_in_succeeded($1)', [accountKey]);
 
   const tenants = await listUserTenants(deps.appPool, user.user_id);
@@ -140,11 +155,48 @@ export async function signIn(
           'Your account is not a member of any tenant. Ask for an invitation.',
         );
   }
-  return createSession(deps.appPool, user.user_id, tenant.tenantId);
+  const grant = await createSession(deps.appPool, user.user_id, tenant.tenantId);
+  await withTenant(deps.appPool, tenant.tenantId, ({ client }) =>
+    recordAudit(client, tenant.tenantId, memberAuditContext(deps, user.user_id), {
+      action: 'auth.signed_in',
+      subject: { type: 'member', id: user.user_id },
+      data: { ip },
+    }),
+  );
+  return grant;
 }
 
-export async function signOut(appPool: Pool, sessionTokenHash: string): Promise<boolean> {
+async function recordSignInFailure(deps: IdentityDeps, userId: string, ip: string) {
+  const context: AuditRequestContext = {
+    actor: { type: 'system', id: 'anonymous' },
+    traceId: deps.traceId ?? null,
+    requestId: deps.requestId ?? null,
+  };
+  for (const tenant of await listUserTenants(deps.appPool, userId)) {
+    await withTenant(deps.appPool, tenant.tenantId, ({ client }) =>
+      recordAudit(client, tenant.tenantId, context, {
+        action: 'auth.sign_in_failed',
+        subject: { type: 'member', id: userId },
+        data: { ip, reason: 'wrong_password' },
+      }),
+    );
+  }
+}
+
+export async function signOut(
+  appPool: Pool,
+  sessionTokenHash: string,
+  audit?: { tenantId: string; context: AuditRequestContext },
+): Promise<boolean> {
   const { rows } = await appPool.query('SELECT auth_delete_session($1) AS ok', [sessionTokenHash]);
+  if (audit && rows[0].ok === true) {
+    await withTenant(appPool, audit.tenantId, ({ client }) =>
+      recordAudit(client, audit.tenantId, audit.context, {
+        action: 'auth.signed_out',
+        subject: { type: 'member', id: audit.context.actor.id },
+      }),
+    );
+  }
   return rows[0].ok === true;
 }
 
@@ -152,6 +204,7 @@ export async function switchTenant(
   appPool: Pool,
   sessionTokenHash: string,
   tenantId: string,
+  audit?: { fromTenantId: string; context: AuditRequestContext },
 ): Promise<void> {
   const { rows } = await appPool.query('SELECT auth_switch_tenant($1, $2) AS role', [
     sessionTokenHash,
@@ -159,6 +212,15 @@ export async function switchTenant(
   ]);
   if (!rows[0].role)
     throw new ApiError('NOT_FOUND', 'You are not a member of that tenant. Check the id.');
+  if (audit) {
+    await withTenant(appPool, tenantId, ({ client }) =>
+      recordAudit(client, tenantId, audit.context, {
+        action: 'auth.tenant_switched',
+        subject: { type: 'member', id: audit.context.actor.id },
+        data: { fromTenantId: audit.fromTenantId },
+      }),
+    );
+  }
 }
 
 export interface UserTenant {
@@ -183,7 +245,7 @@ export async function listUserTenants(appPool: Pool, userId: string): Promise<Us
 /** Invites a person by e-mail with a role. Only an owner may invite another owner. */
 export async function inviteMember(
   deps: IdentityDeps,
-  actor: { tenantId: string; userId: string; role: string },
+  actor: { tenantId: string; userId: string; role: string; audit?: AuditRequestContext },
   input: { email: string; role: string },
 ): Promise<{
   token: string;
@@ -204,13 +266,23 @@ export async function inviteMember(
   const token = `ri_${randomBytes(32).toString('base64url')}`;
   const id = randomUUID();
   const expiresAt = new Date(Date.now() + INVITATION_TTL_MS);
-  await withTenant(deps.appPool, actor.tenantId, ({ client }) =>
-    client.query(
+  await withTenant(deps.appPool, actor.tenantId, async ({ client }) => {
+    await client.query(
       `INSERT INTO invitations (tenant_id, id, email, role, token_hash, invited_by, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7)`,
       [actor.tenantId, id, email, input.role, hashToken(token), actor.userId, expiresAt],
-    ),
-  );
+    );
+    await recordAudit(
+      client,
+      actor.tenantId,
+      actor.audit ?? memberAuditContext(deps, actor.userId),
+      {
+        action: 'member.invited',
+        subject: { type: 'invitation', id },
+        after: { email, role: input.role, expiresAt: expiresAt.toISOString() },
+      },
+    );
+  });
   return { token, invitation: { id, email, role: input.role, expiresAt } };
 }
 
@@ -264,11 +336,17 @@ export async function acceptInvitation(
         [userId, inv.email, newUser.name, newUser.passwordHash],
       );
     }
-    await client.query(
+    const joined = await client.query(
       `INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, $3)
        ON CONFLICT (tenant_id, user_id) DO NOTHING`,
       [inv.tenant_id, userId, inv.role],
     );
+    await recordAudit(client, inv.tenant_id, memberAuditContext(deps, userId), {
+      action: 'member.joined',
+      subject: { type: 'member', id: userId },
+      after: joined.rowCount === 1 ? { role: inv.role } : undefined,
+      data: { invitationId: inv.invitation_id, newAccount: newUser !== null },
+    });
   });
   return createSession(deps.appPool, userId, inv.tenant_id);
 }

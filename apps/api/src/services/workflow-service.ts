@@ -1,3 +1,4 @@
+import { type AuditRequestContext, recordAudit } from '@roster/audit';
 import { type RosterAbility, subjectRecord } from '@roster/authz';
 import { validateWorkflowDefinition } from '@roster/core';
 import { type Pool, withTenant } from '@roster/db';
@@ -12,6 +13,7 @@ export interface WorkflowActor {
   tenantId: string;
   userId: string;
   ability: RosterAbility;
+  audit: AuditRequestContext;
 }
 
 const checkWorkflowName = (name: string) => checkName(name, 'input.name');
@@ -56,7 +58,13 @@ export async function createWorkflow(
         `INSERT INTO workflows (tenant_id, name, description, created_by) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
         [actor.tenantId, name, description, actor.userId],
       );
-      return rows[0] as WorkflowRow;
+      const row = rows[0] as WorkflowRow;
+      await recordAudit(client, actor.tenantId, actor.audit, {
+        action: 'workflow.created',
+        subject: { type: 'workflow', id: row.id },
+        after: { name: row.name, description: row.description, status: row.status },
+      });
+      return row;
     });
   } catch (err) {
     if (nameTaken(err))
@@ -73,7 +81,7 @@ async function changeWorkflow(
   actor: WorkflowActor,
   workflowId: string,
   action: 'update' | 'archive',
-  change: (client: import('@roster/db').PoolClient) => Promise<WorkflowRow>,
+  change: (client: import('@roster/db').PoolClient, before: WorkflowRow) => Promise<WorkflowRow>,
 ): Promise<WorkflowRow> {
   return withTenant(appPool, actor.tenantId, async ({ client }) => {
     const { rows } = await client.query(
@@ -83,7 +91,7 @@ async function changeWorkflow(
     const row = rows[0] as WorkflowRow | undefined;
     if (!row) throw notFound('That workflow');
     actor.ability.assert(action, subjectRecord('Workflow', { ...row, tenantId: actor.tenantId }));
-    return change(client);
+    return change(client, row);
   });
 }
 
@@ -95,11 +103,17 @@ export async function renameWorkflow(
 ): Promise<WorkflowRow> {
   const name = checkWorkflowName(newName);
   try {
-    return await changeWorkflow(appPool, actor, workflowId, 'update', async (client) => {
+    return await changeWorkflow(appPool, actor, workflowId, 'update', async (client, before) => {
       const { rows } = await client.query(
         `UPDATE workflows SET name = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
         [actor.tenantId, workflowId, name],
       );
+      await recordAudit(client, actor.tenantId, actor.audit, {
+        action: 'workflow.renamed',
+        subject: { type: 'workflow', id: workflowId },
+        before: { name: before.name },
+        after: { name },
+      });
       return rows[0] as WorkflowRow;
     });
   } catch (err) {
@@ -116,11 +130,17 @@ export async function archiveWorkflow(
   actor: WorkflowActor,
   workflowId: string,
 ): Promise<WorkflowRow> {
-  return changeWorkflow(appPool, actor, workflowId, 'archive', async (client) => {
+  return changeWorkflow(appPool, actor, workflowId, 'archive', async (client, before) => {
     const { rows } = await client.query(
       `UPDATE workflows SET status = 'archived', updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
       [actor.tenantId, workflowId],
     );
+    await recordAudit(client, actor.tenantId, actor.audit, {
+      action: 'workflow.archived',
+      subject: { type: 'workflow', id: workflowId },
+      before: { status: before.status },
+      after: { status: 'archived' },
+    });
     return rows[0] as WorkflowRow;
   });
 }
@@ -158,6 +178,11 @@ export async function createWorkflowVersion(
       'UPDATE workflows SET latest_version = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2',
       [actor.tenantId, workflowId, version],
     );
+    await recordAudit(client, actor.tenantId, actor.audit, {
+      action: 'workflowVersion.created',
+      subject: { type: 'workflowVersion', id: `${workflowId}/${version}` },
+      data: { workflowId, version },
+    });
     return {
       workflowId,
       version,

@@ -13,6 +13,17 @@ export interface OperationCall {
   checks?: { action: 'read'; subject: SubjectName };
   /** Error codes that still mean "allowed" (the caller passed authorization; the state said no). */
   allowedErrors?: string[];
+  /**
+   * For mutations: the audit event it writes (apps/api/src/audit-coverage.db.test.ts calls every
+   * mutation as the owner and fails without one). `actor: 'newMember'` when the event is by the
+   * person the mutation signs up or lets in, not the caller. `prepare` puts the fixture in the
+   * state the mutation needs to change something (e.g. a failed run for retryRun).
+   */
+  audit?: {
+    action: string;
+    actor?: 'caller' | 'newMember';
+    prepare?: (api: TestApi, fixture: Fixture) => Promise<void>;
+  };
 }
 
 export interface MatrixOwner {

@@ -101,6 +101,20 @@ describe('audit chain in Postgres', () => {
     });
   });
 
+  it('continues the chain past seq 9 across seals (heads compare as numbers)', async () => {
+    const tenant = await createTenant(db.ownerPool);
+    for (let i = 0; i < 11; i++) await record(tenant.id, 'workflow.created');
+    const seal = () =>
+      withTenant(db.appPool, tenant.id, ({ client }) =>
+        sealAuditEvents(client, tenant.id, { batchSize: 4 }),
+      );
+    expect(await seal()).toMatchObject({ sealed: 11, head: { seq: 11 } });
+    await record(tenant.id, 'workflow.renamed');
+    expect(await seal()).toMatchObject({ sealed: 1, head: { seq: 12 } });
+    const lines = await exportLines(tenant.id, new Date(0), new Date());
+    expect(await verifyExport(lines, [keys.publicKeyPem])).toMatchObject({ ok: true, lastSeq: 12 });
+  });
+
   it('seals an event whose transaction commits after later events were sealed', async () => {
     const tenant = await createTenant(db.ownerPool);
     const slow = await db.appPool.connect();

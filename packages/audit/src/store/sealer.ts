@@ -30,7 +30,8 @@ export async function lockTenantChain(client: PoolClient, tenantId: string): Pro
 /** The tenant's chain head as stored (seq 0 and GENESIS_HASH when nothing is sealed). */
 export async function chainHead(client: PoolClient, tenantId: string): Promise<ChainHead> {
   const { rows } = await client.query<{ seq: string; hash: string }>(
-    'SELECT seq::text AS seq, hash FROM audit_chain WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1',
+    // Order by the bigint column, not the text alias ('99' sorts after '141').
+    'SELECT c.seq::text AS seq, c.hash FROM audit_chain c WHERE c.tenant_id = $1 ORDER BY c.seq DESC LIMIT 1',
     [tenantId],
   );
   const row = rows[0];

@@ -11,6 +11,7 @@ import {
   Resolver,
 } from 'type-graphql';
 import { createApiKey, listApiKeys, revokeApiKey } from '../../services/api-key-service.js';
+import { auditContextOf } from '../../services/audit-actor.js';
 import { type RequestContext, requireAuth, requireSession } from '../context.js';
 import { uuidFromGlobalId } from '../global-id.js';
 import { encodeCursor, pageRequest } from '../pagination.js';
@@ -74,7 +75,7 @@ export class ApiKeyResolver {
     const { apiKey, token } = await createApiKey(
       ctx.appPool,
       ctx.policy,
-      { tenantId: auth.actor.tenantId, userId: auth.userId },
+      { tenantId: auth.actor.tenantId, userId: auth.userId, audit: auditContextOf(ctx, auth) },
       input,
     );
     return Object.assign(new CreateApiKeyPayload(), { apiKey: ApiKey.from(apiKey), token });
@@ -86,12 +87,13 @@ export class ApiKeyResolver {
     @Arg('input', () => RevokeApiKeyInput) input: RevokeApiKeyInput,
     @Ctx() ctx: RequestContext,
   ) {
-    const { actor, ability } = requireAuth(ctx);
+    const auth = requireAuth(ctx);
     const row = await revokeApiKey(
       ctx.appPool,
-      ability,
-      actor.tenantId,
+      auth.ability,
+      auth.actor.tenantId,
       uuidFromGlobalId(input.id, 'ApiKey', 'input.id'),
+      auditContextOf(ctx, auth),
     );
     ctx.authCache.evict((a) => a.actor.kind === 'apiKey' && a.actor.keyId === row.id);
     return Object.assign(new RevokeApiKeyPayload(), { apiKey: ApiKey.from(row) });

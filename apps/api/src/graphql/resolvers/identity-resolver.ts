@@ -9,6 +9,7 @@ import {
   Query,
   Resolver,
 } from 'type-graphql';
+import { auditContextOf } from '../../services/audit-actor.js';
 import {
   acceptInvitation,
   inviteMember,
@@ -177,7 +178,12 @@ export class IdentityResolver {
   async signOut(@Ctx() ctx: RequestContext): Promise<SignOutPayload> {
     const auth = requireSession(ctx);
     ctx.authCache.evict((a) => a.sessionTokenHash === auth.sessionTokenHash);
-    return { signedOut: await signOut(ctx.appPool, auth.sessionTokenHash) };
+    return {
+      signedOut: await signOut(ctx.appPool, auth.sessionTokenHash, {
+        tenantId: auth.actor.tenantId,
+        context: auditContextOf(ctx, auth),
+      }),
+    };
   }
 
   @Mutation(() => SwitchTenantPayload, {
@@ -190,7 +196,10 @@ export class IdentityResolver {
   ) {
     const auth = requireSession(ctx);
     const tenantId = uuidFromGlobalId(input.tenantId, 'Tenant', 'input.tenantId');
-    await switchTenant(ctx.appPool, auth.sessionTokenHash, tenantId);
+    await switchTenant(ctx.appPool, auth.sessionTokenHash, tenantId, {
+      fromTenantId: auth.actor.tenantId,
+      context: auditContextOf(ctx, auth),
+    });
     ctx.authCache.evict((a) => a.sessionTokenHash === auth.sessionTokenHash);
     const tenants = await listUserTenants(ctx.appPool, auth.userId);
     const role = tenants.find((t) => t.tenantId === tenantId)?.role ?? 'viewer';
@@ -209,7 +218,12 @@ export class IdentityResolver {
     const role = auth.actor.kind === 'member' ? auth.actor.role : auth.actor.creator.role;
     const result = await inviteMember(
       ctx,
-      { tenantId: auth.actor.tenantId, userId: auth.userId, role },
+      {
+        tenantId: auth.actor.tenantId,
+        userId: auth.userId,
+        role,
+        audit: auditContextOf(ctx, auth),
+      },
       input,
     );
     return Object.assign(new InviteMemberPayload(), {

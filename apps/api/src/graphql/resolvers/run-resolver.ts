@@ -1,4 +1,5 @@
 import { subjectRecord } from '@roster/authz';
+import { withAuditContext } from '@roster/db';
 import {
   cancelRun,
   type StartRunInput as EngineStartRunInput,
@@ -24,6 +25,7 @@ import {
   Resolver,
 } from 'type-graphql';
 import { badInput } from '../../errors.js';
+import { auditContextOf } from '../../services/audit-actor.js';
 import { listRuns } from '../../services/run-presenter.js';
 import { type RequestContext, requireAuth } from '../context.js';
 import { uuidFromGlobalId } from '../global-id.js';
@@ -122,6 +124,23 @@ async function runPayload(
   });
 }
 
+/**
+ * Runs `fn` (an engine service that opens its own transaction) so that the audit events the
+ * engine writes (run.created, run.cancelled, ...) name this caller, trace and request.
+ */
+function asCaller<T>(ctx: RequestContext, fn: () => Promise<T>): Promise<T> {
+  const audit = auditContextOf(ctx, requireAuth(ctx));
+  return withAuditContext(
+    {
+      actorType: audit.actor.type,
+      actorId: audit.actor.id,
+      traceId: audit.traceId,
+      requestId: audit.requestId,
+    },
+    fn,
+  );
+}
+
 @Resolver()
 export class RunResolver {
   @Mutation(() => StartRunPayload, {
@@ -133,7 +152,9 @@ export class RunResolver {
     @Ctx() ctx: RequestContext,
   ) {
     const { actor } = requireAuth(ctx);
-    const started = await startRun(ctx.appPool, actor.tenantId, toEngineInput(input, 'input'));
+    const started = await asCaller(ctx, () =>
+      startRun(ctx.appPool, actor.tenantId, toEngineInput(input, 'input')),
+    );
     const { run } = await runPayload(ctx, actor.tenantId, started.runId);
     return Object.assign(new StartRunPayload(), { run, created: started.created });
   }
@@ -150,11 +171,8 @@ export class RunResolver {
     if (input.runs.length === 0 || input.runs.length > MAX_RUNS_PER_CALL) {
       throw badInput('input.runs', `input.runs must hold 1 to ${MAX_RUNS_PER_CALL} runs.`);
     }
-    const started = await startRuns(
-      ctx.appPool,
-      actor.tenantId,
-      input.runs.map((r, i) => toEngineInput(r, `input.runs.${i}`)),
-    );
+    const inputs = input.runs.map((r, i) => toEngineInput(r, `input.runs.${i}`));
+    const started = await asCaller(ctx, () => startRuns(ctx.appPool, actor.tenantId, inputs));
     const results = started.map((s) =>
       Object.assign(new StartRunPayload(), {
         created: s.created,
@@ -187,7 +205,7 @@ export class RunResolver {
     // Runs do not record who started them yet, so ownership rules (a builder cancels only their
     // own runs) can never match: they deny, as a missing condition value must.
     ability.assert('cancel', subjectRecord('Run', { tenantId: actor.tenantId, createdBy: null }));
-    await cancelRun(ctx.appPool, actor.tenantId, runId);
+    await asCaller(ctx, () => cancelRun(ctx.appPool, actor.tenantId, runId));
     return runPayload(ctx, actor.tenantId, runId);
   }
 
@@ -198,7 +216,7 @@ export class RunResolver {
   async retryRun(@Arg('input', () => RunIdInput) input: RunIdInput, @Ctx() ctx: RequestContext) {
     const { actor } = requireAuth(ctx);
     const runId = uuidFromGlobalId(input.id, 'Run', 'input.id');
-    await retryRun(ctx.appPool, actor.tenantId, runId);
+    await asCaller(ctx, () => retryRun(ctx.appPool, actor.tenantId, runId));
     return runPayload(ctx, actor.tenantId, runId);
   }
 
@@ -212,7 +230,7 @@ export class RunResolver {
   ) {
     const { actor } = requireAuth(ctx);
     const runId = uuidFromGlobalId(input.runId, 'Run', 'input.runId');
-    await replayStep(ctx.appPool, actor.tenantId, runId, input.stepId);
+    await asCaller(ctx, () => replayStep(ctx.appPool, actor.tenantId, runId, input.stepId));
     return runPayload(ctx, actor.tenantId, runId);
   }
 

@@ -14,6 +14,7 @@ import {
   Root,
 } from 'type-graphql';
 import { notFound } from '../../errors.js';
+import { auditContextOf } from '../../services/audit-actor.js';
 import {
   getWorkflow,
   listWorkflows,
@@ -76,7 +77,12 @@ class CreateWorkflowVersionPayload {
 
 const actorOf = (ctx: RequestContext): WorkflowActor => {
   const auth = requireAuth(ctx);
-  return { tenantId: auth.actor.tenantId, userId: auth.userId, ability: auth.ability };
+  return {
+    tenantId: auth.actor.tenantId,
+    userId: auth.userId,
+    ability: auth.ability,
+    audit: auditContextOf(ctx, auth),
+  };
 };
 
 const payload = (row: Parameters<typeof Workflow.from>[0]) =>
