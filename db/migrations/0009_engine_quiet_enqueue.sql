@@ -20,13 +20,15 @@ BEGIN
   END IF;
   FOR job IN SELECT e FROM jsonb_array_elements(p_jobs) e WHERE e->>'jobKey' IS NOT NULL LOOP
     PERFORM graphile_worker.add_job(job->>'identifier', (job->'payload')::json,
-      run_at => (job->>'runAt')::timestamptz, max_attempts => 25, job_key => job->>'jobKey');
+      run_at => (job->>'runAt')::timestamptz, max_attempts => 25, job_key => job->>'jobKey',
+      priority => (job->>'priority')::int);
   END LOOP;
   INSERT INTO graphile_worker._private_tasks (identifier)
   SELECT DISTINCT e->>'identifier' FROM jsonb_array_elements(p_jobs) e WHERE e->>'jobKey' IS NULL
   ON CONFLICT DO NOTHING;
-  INSERT INTO graphile_worker._private_jobs (task_id, payload, run_at, max_attempts)
-  SELECT t.id, (e->'payload')::json, coalesce((e->>'runAt')::timestamptz, now()), 25
+  INSERT INTO graphile_worker._private_jobs (task_id, payload, run_at, max_attempts, priority)
+  SELECT t.id, (e->'payload')::json, coalesce((e->>'runAt')::timestamptz, now()), 25,
+         coalesce((e->>'priority')::smallint, 0)
     FROM jsonb_array_elements(p_jobs) e
     JOIN graphile_worker._private_tasks t ON t.identifier = e->>'identifier'
    WHERE e->>'jobKey' IS NULL;
@@ -38,6 +40,9 @@ $$;
 --> statement-breakpoint
 -- Admits up to p_slots of the tenant's oldest queued runs (respecting each workflow's max_runs)
 -- with one UPDATE and one job insert, and no NOTIFY (callers outside a worker notify).
+-- Fair share: a run's jobs get graphile-worker priority = how many runs its tenant had running
+-- when it was admitted (lower runs first), so a quiet tenant's run overtakes the jobs of a
+-- tenant already running many, instead of queueing behind up to maxRunsPerTenant of them.
 CREATE OR REPLACE FUNCTION roster_engine_admit(p_tenant uuid, p_slots int) RETURNS int
   LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
 DECLARE
@@ -45,11 +50,14 @@ DECLARE
   running jsonb := '{}';
   candidate record;
   n int;
+  v_priority int;
 BEGIN
   IF p_slots <= 0 THEN
     RETURN 0;
   END IF;
   PERFORM set_config('app.tenant_id', p_tenant::text, true);
+  SELECT least(count(*), 32767) INTO v_priority FROM (
+    SELECT 1 FROM runs WHERE tenant_id = p_tenant AND status = 'running' LIMIT 32767) r;
   FOR candidate IN
     SELECT id, workflow_id, max_runs FROM runs
      WHERE tenant_id = p_tenant AND status = 'queued'
@@ -76,8 +84,9 @@ BEGIN
     RETURNING id, workflow_id, workflow_version, generation
   )
   SELECT roster_engine_enqueue(jsonb_agg(jsonb_build_object('identifier', 'roster_step',
+           'priority', v_priority,
            'payload', jsonb_build_object('t', p_tenant, 'r', id, 'w', workflow_id,
-             'v', workflow_version, 'a', 1, 'g', generation))))
+             'v', workflow_version, 'a', 1, 'g', generation, 'p', v_priority))))
     INTO n FROM admitted;
   RETURN cardinality(picked);
 END

@@ -11,7 +11,7 @@ import {
 } from '@roster/engine';
 import { run, type WorkerEvents } from 'graphile-worker';
 import type { CallbackEgressOptions } from './callback-delivery.js';
-import { beat, forget, sweepDeadPools } from './heartbeat.js';
+import { beat, forget, sweepDeadPools, unlockPools } from './heartbeat.js';
 import { rosterStep } from './tasks/roster_step.js';
 import { TRIGGER_CRONTAB, triggerTasks } from './trigger-tasks.js';
 
@@ -117,6 +117,10 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<Running
     stopped = true;
     for (const t of timers) clearInterval(t);
     await runner.stop().catch(() => {});
+    // graphile-worker 0.17.3 cannot hand back jobs its local queue had fetched but not started
+    // when it stops ("Cannot background something when the queue is already released"): they
+    // would stay locked for 4 hours. Nothing of this pool runs any more, so unlock them now.
+    await unlockPools(pool, [poolId]).catch(() => {});
     await forget(pool, [poolId]).catch(() => {});
     await pool.end();
   };

@@ -68,12 +68,13 @@ export async function waitFor<T>(
   probe: () => Promise<T | undefined | null | false>,
   timeoutMs = 15_000,
   what = 'condition',
+  everyMs = 25,
 ): Promise<T> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     const value = await probe();
     if (value) return value;
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
   throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
 }

@@ -76,15 +76,18 @@ export async function startRunsInTransaction(
 ): Promise<StartedRun[]> {
   const cache = options.definitions ?? sharedDefinitions;
   const limit = options.maxRunsPerTenant ?? DEFAULT_MAX_RUNS_PER_TENANT;
+  // A batch names few workflows: resolve each (workflow, version) once, not once per run (a
+  // "latest version" lookup is a query and a parse each time).
+  const resolved = new Map<string, ReturnType<typeof loadDefinition>>();
   const rows = [];
   for (const item of inputs) {
-    const { version, definition } = await loadDefinition(
-      client,
-      cache,
-      tenantId,
-      item.workflowId,
-      item.version,
-    );
+    const key = `${item.workflowId}/${item.version ?? 'latest'}`;
+    let pending = resolved.get(key);
+    if (!pending) {
+      pending = loadDefinition(client, cache, tenantId, item.workflowId, item.version);
+      resolved.set(key, pending);
+    }
+    const { version, definition } = await pending;
     rows.push({
       id: randomUUID(),
       workflow_id: item.workflowId,

@@ -23,6 +23,11 @@ export interface StepJob {
   /** Run generation (bumped by replayStep / retryRun). */
   g: number;
   k?: 'resume' | 'timeout';
+  /**
+   * graphile-worker priority of the run's jobs (lower runs first): how many runs the tenant had
+   * running when this run was admitted, so a quiet tenant's runs overtake a busy tenant's.
+   */
+  p?: number;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -40,7 +45,8 @@ export function parseStepJob(payload: unknown): StepJob {
     (p.s === undefined || p.s === null || typeof p.s === 'string') &&
     Number.isInteger(p.a) &&
     Number.isInteger(p.g) &&
-    (p.k === undefined || p.k === 'resume' || p.k === 'timeout');
+    (p.k === undefined || p.k === 'resume' || p.k === 'timeout') &&
+    (p.p === undefined || Number.isInteger(p.p));
   if (!ok) {
     throw new EngineError(
       'BAD_USER_INPUT',
@@ -57,6 +63,7 @@ export function parseStepJob(payload: unknown): StepJob {
   };
   if (typeof p.s === 'string') job.s = p.s;
   if (p.k !== undefined) job.k = p.k as StepJob['k'];
+  if (typeof p.p === 'number') job.p = p.p;
   return job;
 }
 

@@ -8,6 +8,8 @@ export interface JobSpec {
   runAt?: string;
   /** Replaces a pending job with the same key (timer jobs of waiting steps). */
   jobKey?: string;
+  /** graphile-worker priority (lower first); the run's, see StepJob.p. */
+  priority?: number;
 }
 
 /** Arguments of roster_engine_transition (db/migrations): one step transition, one statement. */
@@ -75,7 +77,7 @@ export function runnableJobs(spec: TransitionSpec): number {
 
 /** The job that runs `stepId` (or the run's first step when undefined). */
 export function stepJob(
-  base: Pick<StepJob, 't' | 'r' | 'w' | 'v' | 'g'>,
+  base: Pick<StepJob, 't' | 'r' | 'w' | 'v' | 'g' | 'p'>,
   stepId: string | undefined,
   attempt: number,
   extra: { runAt?: Date; kind?: StepJob['k']; jobKey?: string } = {},
@@ -84,6 +86,10 @@ export function stepJob(
   if (stepId !== undefined) payload.s = stepId;
   if (extra.kind) payload.k = extra.kind;
   const spec: JobSpec = { identifier: STEP_TASK, payload };
+  if (base.p !== undefined) {
+    payload.p = base.p;
+    spec.priority = base.p;
+  }
   if (extra.runAt) spec.runAt = extra.runAt.toISOString();
   if (extra.jobKey) spec.jobKey = extra.jobKey;
   return spec;
