@@ -5,7 +5,17 @@ import type { Logger } from '@roster/telemetry';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 
 /** Fields of an error's `details` that are safe and useful to show a caller. */
-const PUBLIC_DETAILS = ['field', 'problems', 'retryAfterSeconds', 'action', 'subject', 'reason'];
+const PUBLIC_DETAILS = [
+  'field',
+  'problems',
+  'retryAfterSeconds',
+  'action',
+  'subject',
+  'reason',
+  // Consent: the capabilities an install or upgrade still has to grant.
+  'missing',
+  'newCapabilities',
+];
 
 /**
  * Turns every error into one with a stable `extensions.code`. Our typed errors keep their message

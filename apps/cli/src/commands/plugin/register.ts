@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { initPlugin } from './init.js';
 import { keygen } from './keygen.js';
 import { packCommand } from './pack.js';
+import { PublishError, publishCommand } from './publish.js';
 import { runPluginTests } from './run-tests.js';
 import { verifyCommand } from './verify.js';
 
@@ -14,6 +15,10 @@ function fail(error: unknown): never {
     process.stderr.write(`roster: ${error.code}: ${error.message}\n`);
     process.exit(1);
   }
+  if (error instanceof PublishError) {
+    process.stderr.write(`roster: ${error.code}: ${error.message}\n`);
+    process.exit(1);
+  }
   if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
     process.stderr.write(`roster: ${(error as Error).message} (refusing to overwrite)\n`);
     process.exit(1);
@@ -21,7 +26,7 @@ function fail(error: unknown): never {
   throw error;
 }
 
-/** `roster plugin init | test | keygen | pack | verify`. Publishing needs the API (not here). */
+/** `roster plugin init | test | keygen | pack | verify | publish`. */
 export function registerPluginCommands(program: Command): void {
   const plugin = program
     .command('plugin')
@@ -73,5 +78,19 @@ export function registerPluginCommands(program: Command): void {
     .description("check a package's integrity and signature, as a host does before installing")
     .action(async (file: string, options: { trust: string[] }) => {
       await verifyCommand(file, options, say).catch(fail);
+    });
+
+  plugin
+    .command('publish')
+    .argument('<package>', 'a .roster-plugin.json file from `roster plugin pack`')
+    .requiredOption('--api <url>', 'Roster API base URL, e.g. http://127.0.0.1:4000')
+    .requiredOption(
+      '--token <token>',
+      'session token or API key of an owner/admin of the publisher',
+    )
+    .option('--changelog <text>', 'what changed in this version')
+    .description('upload a signed package to the marketplace (it waits for review)')
+    .action(async (file: string, options: { api: string; token: string; changelog?: string }) => {
+      await publishCommand(file, options, say).catch(fail);
     });
 }
