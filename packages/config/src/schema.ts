@@ -38,6 +38,11 @@ export const configSchema = z.object({
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(4000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * The ed25519 private key (PKCS#8 PEM, or the path of a PEM file) that signs audit digests and
+   * exports. Unset: generated once under ROSTER_HOME (audit-signing.key, mode 0600).
+   */
+  ROSTER_AUDIT_SIGNING_KEY: z.string().min(1).optional(),
   /** Seed a demo tenant with an admin and an API key on first start. */
   ROSTER_SEED_DEMO: bool.default(true),
   /**

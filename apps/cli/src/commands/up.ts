@@ -1,11 +1,13 @@
 import path from 'node:path';
 import { createApiServer, seedDemoTenant } from '@roster/api';
+import { signAllTenantDigests } from '@roster/audit';
 import type { Config } from '@roster/config';
 import { createPool, openDatabase } from '@roster/db';
 import { installWorkerSchema } from '@roster/engine';
 import { createLogger } from '@roster/telemetry';
 import { startWorkers } from '@roster/worker';
 import { Shutdown } from '../shutdown.js';
+import { loadOrCreateAuditSigningKey } from './audit/signing-key.js';
 
 export interface UpOptions {
   say: (line: string) => void;
@@ -58,6 +60,21 @@ export async function up(config: Config, { say, exit, workers = 1 }: UpOptions):
 
     const appPool = createPool(database.appUrl, { max: 20, applicationName: 'roster-api' });
     shutdown.add('API pool', () => appPool.end());
+    // Audit digests: signed hourly for every tenant whose chain moved (and on demand by exports).
+    const auditKey = await loadOrCreateAuditSigningKey(config);
+    const signDigests = () =>
+      signAllTenantDigests(appPool, auditKey.privateKeyPem)
+        .then((r) => {
+          for (const f of r.failed)
+            logger.error({ tenantId: f.tenantId, err: f.error }, 'audit digest');
+        })
+        .catch((err) => logger.error({ err }, 'audit digests'));
+    const digestTimer = setInterval(signDigests, 3600_000);
+    digestTimer.unref();
+    shutdown.add('audit signer', async () => clearInterval(digestTimer));
+    say(
+      `✓ Audit digests signed hourly with key ${auditKey.keyId.slice(0, 16)}… (${auditKey.source})`,
+    );
     const api = await createApiServer({
       appPool,
       logger,

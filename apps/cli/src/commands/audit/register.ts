@@ -1,5 +1,7 @@
+import { loadConfigOrExit } from '@roster/config';
 import { type Command, CommanderError } from 'commander';
 import { auditExportCsv } from './export-csv.js';
+import { auditExportDb } from './export-db.js';
 import { auditKeygen } from './keygen.js';
 import { auditReport } from './report.js';
 import { EXIT, UsageError } from './usage-error.js';
@@ -97,5 +99,18 @@ export function registerAuditCommands(program: Command): void {
     .requiredOption('--out <file>', 'the CSV file to write')
     .action((exportPath: string, opts: { publicKey: string[]; out: string }) =>
       run(() => auditExportCsv(exportPath, opts.publicKey, opts.out, io)),
+    );
+
+  audit
+    .command('export')
+    .description(
+      "export a tenant's audit trail for a period from the database as signed JSONL (uses DATABASE_URL or the embedded Postgres)",
+    )
+    .requiredOption('--tenant <slug>', "the tenant's slug")
+    .requiredOption('--from <date>', 'start of the period, ISO 8601')
+    .option('--to <date>', 'end of the period, ISO 8601 (default: now)')
+    .requiredOption('--out <file>', 'the JSONL file to write')
+    .action((opts: { tenant: string; from: string; to?: string; out: string }) =>
+      run(() => auditExportDb(loadConfigOrExit(process.env), opts, io)),
     );
 }
