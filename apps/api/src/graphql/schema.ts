@@ -8,6 +8,7 @@ import { NodeResolver } from './resolvers/node-resolver.js';
 import { PluginCatalogResolver } from './resolvers/plugin-catalog-resolver.js';
 import { RunResolver } from './resolvers/run-resolver.js';
 import { TenantResolver } from './resolvers/tenant-resolver.js';
+import { TriggerResolver } from './resolvers/trigger-resolver.js';
 import { WorkflowResolver } from './resolvers/workflow-resolver.js';
 import { Tenant } from './types/tenant.js';
 import { Workflow } from './types/workflow.js';
@@ -23,6 +24,7 @@ export function apiSchema(): GraphQLSchema {
       ApiKeyResolver,
       WorkflowResolver,
       RunResolver,
+      TriggerResolver,
       NodeResolver,
       PluginCatalogResolver,
       InstallationResolver,
