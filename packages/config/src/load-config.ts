@@ -2,7 +2,12 @@ import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { type Config, configSchema } from './schema.js';
 
-const SECRET_VARIABLES = new Set(['DATABASE_URL', 'DATABASE_APP_PASSWORD']);
+const SECRET_VARIABLES = new Set([
+  'DATABASE_URL',
+  'DATABASE_APP_PASSWORD',
+  'ROSTER_MASTER_KEY',
+  'ROSTER_MASTER_KEYS_PREVIOUS',
+]);
 
 /** Parses the environment once; throws ConfigError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {

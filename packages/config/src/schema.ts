@@ -21,6 +21,14 @@ function isEgressEntry(entry: string): boolean {
   return /^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
 }
 
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
+const isMasterKey = (v: string) => Buffer.from(v, 'base64').length === 32 && /^[A-Za-z0-9+/]{43}=$/.test(v);
+const masterKey = z.string().refine(isMasterKey, 'base64 of exactly 32 bytes (openssl rand -base64 32)');
+
 /**
  * Every environment variable Roster reads, with its default. The README's configuration table
  * is this list; keep them together. Defaults serve a laptop: embedded Postgres, loopback only.
@@ -58,6 +66,35 @@ export const configSchema = z.object({
         .map((entry) => entry.trim())
         .filter((entry) => entry.length > 0),
     )
+    .refine(
+      (entries) => entries.every(isEgressEntry),
+      'comma-separated IP addresses, CIDRs (10.0.0.0/8, ::1/128) or host names',
+    ),
+  /**
+   * Master key wrapping each tenant's data key (connections are encrypted with those): base64 of
+   * 32 random bytes (`openssl rand -base64 32`). Unset: `roster up` generates one under ROSTER_HOME.
+   */
+  ROSTER_MASTER_KEY: masterKey.optional(),
+  /** Comma-separated earlier master keys, still accepted for unwrapping during a rotation. */
+  ROSTER_MASTER_KEYS_PREVIOUS: z
+    .string()
+    .default('')
+    .transform(list)
+    .refine((keys) => keys.every(isMasterKey), 'comma-separated base64 keys of 32 bytes each'),
+  /** Comma-separated e-mail addresses of platform admins: they review marketplace plugin versions. */
+  ROSTER_PLATFORM_ADMINS: z
+    .string()
+    .default('')
+    .transform((v) => list(v).map((e) => e.toLowerCase()))
+    .refine((emails) => emails.every((e) => /^[^@\s]+@[^@\s]+$/.test(e)), 'comma-separated e-mail addresses'),
+  /**
+   * Plugin HTTP egress reaches only the hosts a plugin declares, and never loopback, private or
+   * metadata addresses unless listed here (CIDRs, addresses or host names). Default: none.
+   */
+  ROSTER_PLUGIN_EGRESS_ALLOW: z
+    .string()
+    .default('')
+    .transform(list)
     .refine(
       (entries) => entries.every(isEgressEntry),
       'comma-separated IP addresses, CIDRs (10.0.0.0/8, ::1/128) or host names',
