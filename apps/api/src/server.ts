@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerGraphql } from './graphql/apollo.js';
 import type { ApiLimits, MarketplaceOptions } from './graphql/context.js';
 import { registerHealthRoutes } from './http/health-routes.js';
+import { registerRunnerRoutes } from './http/runner-routes.js';
 import { registerWebhookRoutes } from './http/webhook-routes.js';
 
 /** policies/roles.yaml at the repository root. */
@@ -57,6 +58,7 @@ export async function createApiServer({
     reply.header('x-request-id', request.id);
   });
   registerHealthRoutes(app, appPool);
+  registerRunnerRoutes(app, appPool);
   await registerWebhookRoutes(app, appPool);
   await registerGraphql(app, {
     appPool,

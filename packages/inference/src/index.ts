@@ -98,3 +98,61 @@ export {
   runnerPaths,
 } from './runner-protocol.js';
 export { predictPositive, type SparseLogisticModel } from './sparse-linear.js';
+export {
+  applyResumes,
+  DEFAULT_THRESHOLDS,
+  type DecisionOutput,
+  type Resume,
+  resolveDecisionReview,
+  setDecisionPolicy,
+  settleRequests,
+  thresholdsFor,
+} from './store/decisions.js';
+export {
+  type CreateDeploymentInput,
+  checkCanaries,
+  createDeployment,
+  DEFAULT_ROLLBACK,
+  type DeploymentRow,
+  getDeployment,
+  listDeployments,
+  promoteDeployment,
+  rollbackDeployment,
+} from './store/deployments.js';
+export {
+  createDecisionExecutor,
+  type InferInput,
+  type InferResult,
+  inferSync,
+  toInferenceInput,
+} from './store/dispatch.js';
+export {
+  type CreateRunnerPoolInput,
+  createRunnerPool,
+  getRunnerPool,
+  HEARTBEAT_INTERVAL_MS,
+  hashPoolToken,
+  listRunnerPools,
+  type PoolIdentity,
+  RUNNER_STALE_AFTER_MS,
+  type RunnerPoolRow,
+  resolvePoolToken,
+} from './store/pools.js';
+export { type RequestState, requestState, type SettledRequest } from './store/queue.js';
+export {
+  getModel,
+  getModelVersion,
+  listModels,
+  listModelVersions,
+  MAX_MODEL_BYTES,
+  type ModelRow,
+  type ModelVersionRow,
+  type RegisterModelVersionInput,
+  registerModelVersion,
+} from './store/registry.js';
+export {
+  createRunnerService,
+  MAX_CLAIM_WAIT_MS,
+  type RunnerService,
+  type RunnerServiceOptions,
+} from './store/runner-service.js';
