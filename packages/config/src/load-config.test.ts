@@ -67,3 +67,32 @@ describe('a process started with bad configuration', () => {
     expect(result.stdout).not.toContain('started');
   });
 });
+
+describe('marketplace configuration', () => {
+  const key = Buffer.alloc(32, 7).toString('base64');
+
+  it('reads the master key, previous keys, platform admins and the plugin egress allow-list', () => {
+    const config = loadConfig({
+      ROSTER_MASTER_KEY: key,
+      ROSTER_MASTER_KEYS_PREVIOUS: `${Buffer.alloc(32, 1).toString('base64')}, ${Buffer.alloc(32, 2).toString('base64')}`,
+      ROSTER_PLATFORM_ADMINS: 'Ops@Example.test, root@example.test',
+      ROSTER_PLUGIN_EGRESS_ALLOW: '127.0.0.1,::1/128',
+    });
+    expect(config.ROSTER_MASTER_KEY).toBe(key);
+    expect(config.ROSTER_MASTER_KEYS_PREVIOUS).toHaveLength(2);
+    expect(config.ROSTER_PLATFORM_ADMINS).toEqual(['ops@example.test', 'root@example.test']);
+    expect(config.ROSTER_PLUGIN_EGRESS_ALLOW).toEqual(['127.0.0.1', '::1/128']);
+  });
+
+  it('refuses a master key that is not 32 bytes, without echoing it', () => {
+    let error: unknown;
+    try {
+      loadConfig({ ROSTER_MASTER_KEY: Buffer.alloc(16, 9).toString('base64') });
+    } catch (err) {
+      error = err;
+    }
+    const issue = (error as ConfigError).issues.find((i) => i.variable === 'ROSTER_MASTER_KEY');
+    expect(issue?.expected).toContain('32 bytes');
+    expect(issue?.received).toBeUndefined();
+  });
+});

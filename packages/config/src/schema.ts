@@ -26,8 +26,11 @@ const list = (v: string) =>
     .split(',')
     .map((entry) => entry.trim())
     .filter((entry) => entry.length > 0);
-const isMasterKey = (v: string) => Buffer.from(v, 'base64').length === 32 && /^[A-Za-z0-9+/]{43}=$/.test(v);
-const masterKey = z.string().refine(isMasterKey, 'base64 of exactly 32 bytes (openssl rand -base64 32)');
+const isMasterKey = (v: string) =>
+  Buffer.from(v, 'base64').length === 32 && /^[A-Za-z0-9+/]{43}=$/.test(v);
+const masterKey = z
+  .string()
+  .refine(isMasterKey, 'base64 of exactly 32 bytes (openssl rand -base64 32)');
 
 /**
  * Every environment variable Roster reads, with its default. The README's configuration table
@@ -86,7 +89,10 @@ export const configSchema = z.object({
     .string()
     .default('')
     .transform((v) => list(v).map((e) => e.toLowerCase()))
-    .refine((emails) => emails.every((e) => /^[^@\s]+@[^@\s]+$/.test(e)), 'comma-separated e-mail addresses'),
+    .refine(
+      (emails) => emails.every((e) => /^[^@\s]+@[^@\s]+$/.test(e)),
+      'comma-separated e-mail addresses',
+    ),
   /**
    * Plugin HTTP egress reaches only the hosts a plugin declares, and never loopback, private or
    * metadata addresses unless listed here (CIDRs, addresses or host names). Default: none.
