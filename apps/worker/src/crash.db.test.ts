@@ -73,12 +73,17 @@ it(`crash test: ${RUNS} runs × ${STEPS} steps survive ${KILLS} SIGKILLs and 2 P
     });
     await workers.ready;
     const started = Date.now();
+    const killed = new Set<number>();
     for (let k = 1; k <= KILLS; k++) {
       await new Promise((resolve) => setTimeout(resolve, 200 + random() * 900));
-      // A slot whose process is being replaced cannot be killed: pick again until one dies.
-      while (!workers.kill(Math.floor(random() * 3), 'SIGKILL')) {
+      // A slot whose process is being replaced (or was already sent a SIGKILL whose exit the
+      // supervisor has not seen yet) cannot be killed: pick again until a live process dies.
+      let pid = workers.kill(Math.floor(random() * 3), 'SIGKILL');
+      while (pid === undefined) {
         await new Promise((resolve) => setTimeout(resolve, 50));
+        pid = workers.kill(Math.floor(random() * 3), 'SIGKILL');
       }
+      killed.add(pid);
       if (k === 7 || k === 14) restartPostgres(dataDir);
     }
     const done = await waitFor(
@@ -98,18 +103,27 @@ it(`crash test: ${RUNS} runs × ${STEPS} steps survive ${KILLS} SIGKILLs and 2 P
                (SELECT count(*)::int FROM ledger_calls) AS calls,
                (SELECT count(*)::int FROM ledger_calls WHERE key <> run_id::text || '/' || step_id) AS foreign_keys`);
     const s = summary.rows[0];
+    const deaths = workers.deaths();
+    const killedDeaths = deaths.filter((d) => killed.has(d.pid));
+    const otherDeaths = deaths.filter((d) => !killed.has(d.pid));
     console.log(
       `crash test: ${s.succeeded}/${RUNS} runs succeeded in ${Date.now() - started} ms; ${s.effects} effects; ` +
-        `${s.calls} connector calls, ${s.calls - s.effects} re-executed; ${workers.restarts()} worker restarts`,
+        `${s.calls} connector calls, ${s.calls - s.effects} re-executed (same key); ` +
+        `${killed.size} processes SIGKILLed, ${deaths.length} deaths (${otherDeaths.length} not by our kills: ` +
+        `${otherDeaths.map((d) => d.signal ?? `exit ${d.code}`).join(', ') || 'none'}), ${workers.restarts()} replacements`,
     );
     expect(done).toBeDefined();
     expect(s.succeeded).toBe(RUNS);
     expect(s.effects).toBe(RUNS * STEPS);
     expect(s.effect_steps).toBe(RUNS * STEPS);
     expect(s.foreign_keys).toBe(0);
-    // Kills land on live processes only; the restart count can trail by one when a kill hits a
-    // process that was already exiting (e.g. its pool gave up during a Postgres restart).
-    expect(workers.restarts()).toBeGreaterThanOrEqual(KILLS - 1);
+    expect(s.calls).toBeGreaterThanOrEqual(s.effects);
+    // Every kill hit a different live process, each of those died of it, and every death
+    // (including pools that gave up while Postgres restarted) got exactly one replacement.
+    expect(killed.size).toBe(KILLS);
+    expect(killedDeaths).toHaveLength(KILLS);
+    expect(killedDeaths.every((d) => d.signal === 'SIGKILL')).toBe(true);
+    expect(workers.restarts()).toBe(deaths.length);
   } finally {
     await bounded('stop workers', workers?.stop());
     await bounded('close pools', Promise.all([owner.end(), app.end()]));

@@ -1,11 +1,12 @@
 import { createPool } from '@roster/db';
 import { ExecutorRegistry } from '@roster/engine';
-import { runWorkerPool } from './worker-pool.js';
+import { type RunningWorkerPool, runWorkerPool } from './worker-pool.js';
 
 /**
  * Entry of one worker process spawned by the supervisor. Its options arrive over IPC (never
  * from the environment); `executorModule` names a module whose default export builds the
- * ExecutorRegistry from `{ appUrl }` (the plugin host's and the inference work's, or a test's).
+ * ExecutorRegistry from `{ appUrl, createPool }` (the plugin host's and the inference work's, or
+ * a test's).
  */
 export interface WorkerProcessOptions {
   appUrl: string;
@@ -15,27 +16,42 @@ export interface WorkerProcessOptions {
   heartbeatMs?: number;
   sweepMs?: number;
   executorModule?: string;
-  /** Run callbacks: the operator's egress allow-list (ROSTER_EGRESS_ALLOW) and backoff. */
-  callbacks?: { allow?: string[]; backoffMs?: number[] };
 }
+
+let running: RunningWorkerPool | undefined;
+let exiting = false;
+
+/** Finish the jobs in hand (graphile-worker's graceful stop), then exit. */
+async function shutdown(code: number): Promise<void> {
+  if (exiting) return;
+  exiting = true;
+  await running?.stop().catch(() => {});
+  process.exit(code);
+}
+
+// SIGTERM from the supervisor's stop(); IPC disconnect when the supervisor itself went away
+// (even by SIGKILL), so no worker outlives it.
+process.once('SIGTERM', () => void shutdown(0));
+process.once('SIGINT', () => void shutdown(0));
+process.once('disconnect', () => void shutdown(0));
 
 process.once('message', async (message: { type: 'start'; options: WorkerProcessOptions }) => {
   const { executorModule, ...options } = message.options;
   const executors: ExecutorRegistry = executorModule
     ? await (await import(executorModule)).default({ appUrl: options.appUrl, createPool })
     : new ExecutorRegistry();
+  if (exiting) return;
   const pool = await runWorkerPool({ ...options, executors });
+  running = pool;
+  if (exiting) {
+    await pool.stop().catch(() => {});
+    return;
+  }
   process.send?.({ type: 'ready', poolId: pool.poolId });
-  process.on('message', async (m: { type: string }) => {
-    if (m.type === 'stop') {
-      await pool.stop();
-      process.exit(0);
-    }
-  });
   // A pool that gives up (Postgres gone too long, queue inconsistent) ends the process: the
   // supervisor unlocks its jobs and starts a fresh one.
   pool.done.then(
-    () => process.exit(0),
-    () => process.exit(1),
+    () => void shutdown(0),
+    () => void shutdown(1),
   );
 });
