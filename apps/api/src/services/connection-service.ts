@@ -205,15 +205,17 @@ export async function testConnection(
   id: string,
 ): Promise<ConnectionTestResult> {
   const provider = keyProviderOf(options);
-  if (!options.invoker) {
-    throw new ApiError(
-      'INTERNAL',
-      'This server runs no plugin pool; testConnection is unavailable here.',
-    );
-  }
+  const invoker = options.invoker;
   const loaded = await withTenant(appPool, actor.tenantId, async ({ client }) => {
     const row = await connectionById(client, actor.tenantId, id);
     if (!row) throw notFound('That connection');
+    // Decrypt only when something will run the test.
+    if (!invoker) {
+      throw new ApiError(
+        'INTERNAL',
+        'This server runs no plugin pool; testConnection is unavailable here.',
+      );
+    }
     return loadInstallation(client, provider, {
       tenantId: actor.tenantId,
       installationId: row.installationId,
@@ -226,7 +228,7 @@ export async function testConnection(
   }
   const started = Date.now();
   try {
-    const result = await options.invoker.invoke({
+    const result = await (invoker as NonNullable<typeof invoker>).invoke({
       plugin: loaded.plugin,
       actionId: testAction,
       input: {},
