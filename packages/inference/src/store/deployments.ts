@@ -278,7 +278,12 @@ export async function checkCanaries(
   deploymentIds: Iterable<string>,
 ): Promise<string[]> {
   const rolledBack: string[] = [];
-  for (const id of new Set(deploymentIds)) {
+  // Most settled requests are served by live: find the active canaries first, without locking.
+  const { rows: canaries } = await client.query<{ id: string }>(
+    `SELECT id FROM deployments WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND stage = 'canary' AND status = 'active'`,
+    [tenantId, [...new Set(deploymentIds)]],
+  );
+  for (const { id } of canaries) {
     const d = await deploymentById(client, tenantId, id, true);
     if (d?.stage !== 'canary' || d.status !== 'active') continue;
     const live = (await activeDeployments(client, tenantId, d.modelId)).find(
