@@ -6,6 +6,7 @@ import {
   type SqlParam,
 } from '@roster/plugin-sdk';
 import { PluginHostError } from './errors.js';
+import { hostCallAbility, mayCall } from './grant-ability.js';
 import type { HostHttpRequest, HttpEgress } from './http-egress.js';
 import type { ConnectionResilience } from './resilience.js';
 
@@ -119,7 +120,8 @@ export function createHostDispatch(
 ): HostDispatch {
   const { manifest, actionId } = grant;
   const action = Object.hasOwn(manifest.actions, actionId) ? manifest.actions[actionId] : undefined;
-  const granted = new Set(grant.grantedScopes);
+  // Every call is checked by CASL against the installation's granted scopes (deny by default).
+  const ability = hostCallAbility(grant.grantedScopes);
   const uses = new Set(action?.uses ?? []);
   const call: HostCallInfo = {
     pluginId: manifest.id,
@@ -243,7 +245,7 @@ export function createHostDispatch(
         { capability, method },
       );
     }
-    if (!granted.has(capability)) {
+    if (!mayCall(ability, capability, method)) {
       throw new PluginHostError(
         'FORBIDDEN',
         `The installation has not granted the "${capability}" scope to ${manifest.id}: a tenant admin can grant it.`,
