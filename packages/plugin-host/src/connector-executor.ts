@@ -1,6 +1,6 @@
 import type { ConnectorStep } from '@roster/core';
 import type { CapabilityName } from '@roster/plugin-sdk';
-import { PluginHostError } from './errors.js';
+import { isPluginHostError, PluginHostError } from './errors.js';
 import type { PublisherPublicKey } from './publisher-key.js';
 import type { InvokeRequest, InvokeResult, SandboxLimits } from './sandbox.js';
 import {
@@ -9,6 +9,7 @@ import {
   type SqlClient,
 } from './secrets/connection-vault.js';
 import type { KeyProvider } from './secrets/key-provider.js';
+import { redactSecrets } from './secrets/redact.js';
 import type { VerifiedPlugin } from './verified-plugin.js';
 import { verifyPackage } from './verify-package.js';
 
@@ -37,7 +38,28 @@ export interface ConnectorExecutorOptions {
   readonly invoker: PluginInvoker;
   /** Sandbox limits per invocation. Default: the sandbox's (5 s, 32 MiB). */
   readonly limits?: SandboxLimits;
+  /**
+   * Turns a refusal or failure into the error the engine records (e.g. its StepFailure, fatal for
+   * refusals a retry cannot fix). Default: the PluginHostError itself (retried by the engine).
+   */
+  readonly toStepError?: (error: PluginHostError, fatal: boolean) => Error;
 }
+
+/** Failures a retry cannot fix: the installation, grant or package is wrong. */
+const FATAL_CODES = new Set([
+  'FORBIDDEN',
+  'PLUGIN_UNVERIFIED',
+  'PACKAGE_MALFORMED',
+  'INTEGRITY_MISMATCH',
+  'SIGNATURE_INVALID',
+  'UNKNOWN_PUBLISHER',
+  'UNKNOWN_ACTION',
+  'INPUT_INVALID',
+  'EGRESS_DENIED',
+  'DECRYPT_FAILED',
+  'DATA_KEY_MISSING',
+  'MASTER_KEY_INVALID',
+]);
 
 /** An installed plugin ready to run: its package verified again, its grant, its connection. */
 export interface LoadedInstallation {
@@ -163,27 +185,50 @@ export async function loadInstallation(
  * `new ExecutorRegistry().registerConnector(createConnectorExecutor({...}))`.
  */
 export function createConnectorExecutor(options: ConnectorExecutorOptions) {
+  const toStepError = options.toStepError ?? ((error: PluginHostError) => error);
+  const fail = (error: unknown, secrets: Readonly<Record<string, string>>): Error => {
+    const typed = isPluginHostError(error)
+      ? error
+      : new PluginHostError(
+          'ACTION_FAILED',
+          error instanceof Error ? error.message : String(error),
+        );
+    // A plugin's message may echo its credentials: they must not reach step results or logs.
+    const message = redactSecrets(typed.message, secrets);
+    const safe =
+      message === typed.message ? typed : new PluginHostError(typed.code, message, typed.details);
+    return toStepError(safe, FATAL_CODES.has(safe.code));
+  };
   return async (call: ConnectorCall): Promise<{ output: unknown }> => {
-    const loaded = await options.inTenant(call.tenantId, (client) =>
-      loadInstallation(client, options.keyProvider, {
-        tenantId: call.tenantId,
-        pluginKey: call.step.connector,
-        ...(call.step.connection === undefined ? {} : { connection: call.step.connection }),
-      }),
-    );
+    let loaded: LoadedInstallation;
+    try {
+      loaded = await options.inTenant(call.tenantId, (client) =>
+        loadInstallation(client, options.keyProvider, {
+          tenantId: call.tenantId,
+          pluginKey: call.step.connector,
+          ...(call.step.connection === undefined ? {} : { connection: call.step.connection }),
+        }),
+      );
+    } catch (error) {
+      throw fail(error, {});
+    }
     const budget = Math.max(1, call.deadline.getTime() - Date.now());
     const timeoutMs = Math.min(options.limits?.timeoutMs ?? 5000, budget);
-    const result = await options.invoker.invoke({
-      plugin: loaded.plugin,
-      actionId: call.step.action,
-      input: call.input ?? {},
-      secrets: loaded.secrets,
-      grantedScopes: loaded.grantedScopes,
-      idempotencyKey: call.idempotencyKey,
-      installationId: loaded.installationId,
-      ...(loaded.connectionId === undefined ? {} : { connectionId: loaded.connectionId }),
-      limits: { ...options.limits, timeoutMs },
-    });
-    return { output: result.output };
+    try {
+      const result = await options.invoker.invoke({
+        plugin: loaded.plugin,
+        actionId: call.step.action,
+        input: call.input ?? {},
+        secrets: loaded.secrets,
+        grantedScopes: loaded.grantedScopes,
+        idempotencyKey: call.idempotencyKey,
+        installationId: loaded.installationId,
+        ...(loaded.connectionId === undefined ? {} : { connectionId: loaded.connectionId }),
+        limits: { ...options.limits, timeoutMs },
+      });
+      return { output: result.output };
+    } catch (error) {
+      throw fail(error, loaded.secrets);
+    }
   };
 }
