@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApiServer } from '@roster/api';
 import { withTenant } from '@roster/db';
-import { ExecutorRegistry } from '@roster/engine';
+import { ExecutorRegistry, StepFailure } from '@roster/engine';
 import {
   createConnectorExecutor,
   createEgressPolicy,
@@ -121,7 +121,12 @@ beforeAll(async () => {
   worker = await runWorkerPool({
     appUrl: db.appUrl,
     executors: new ExecutorRegistry().registerConnector(
-      createConnectorExecutor({ inTenant, keyProvider, invoker: pool }),
+      createConnectorExecutor({
+        inTenant,
+        keyProvider,
+        invoker: pool,
+        toStepError: (error, fatal) => new StepFailure(error.code, error.message, { fatal }),
+      }),
     ),
     concurrency: 2,
     sweepMs: 100,
