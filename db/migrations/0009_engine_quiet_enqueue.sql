@@ -56,8 +56,6 @@ BEGIN
     RETURN 0;
   END IF;
   PERFORM set_config('app.tenant_id', p_tenant::text, true);
-  SELECT least(count(*), 32767) INTO v_priority FROM (
-    SELECT 1 FROM runs WHERE tenant_id = p_tenant AND status = 'running' LIMIT 32767) r;
   FOR candidate IN
     SELECT id, workflow_id, max_runs FROM runs
      WHERE tenant_id = p_tenant AND status = 'queued'
@@ -78,6 +76,10 @@ BEGIN
   IF cardinality(picked) = 0 THEN
     RETURN 0;
   END IF;
+  -- Counted only when admitting (a run's end usually admits nothing), and capped: beyond a few
+  -- hundred running runs the order between tenants is already decided.
+  SELECT count(*) INTO v_priority FROM (
+    SELECT 1 FROM runs WHERE tenant_id = p_tenant AND status = 'running' LIMIT 1000) r;
   WITH admitted AS (
     UPDATE runs SET status = 'running', started_at = now(), updated_at = now()
      WHERE tenant_id = p_tenant AND id = ANY(picked)
@@ -146,7 +148,8 @@ BEGIN
 END
 $$;
 --> statement-breakpoint
--- As in 0005, but successors and admitted runs are enqueued without NOTIFY unless p has 'notify'.
+-- As in 0005, but successors and admitted runs are enqueued without NOTIFY unless p has 'notify',
+-- and the step's own job (p.job) is completed in the same commit.
 CREATE OR REPLACE FUNCTION roster_engine_transition(p jsonb) RETURNS text
   LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
 DECLARE
@@ -162,6 +165,11 @@ DECLARE
   v_woken int := 0;
 BEGIN
   PERFORM set_config('app.tenant_id', v_tenant::text, true);
+  -- The worker's job for this step is done once this commits, whatever the outcome: delete it
+  -- here, so graphile-worker's own completion deletes nothing and needs no WAL flush of its own.
+  IF p ? 'job' THEN
+    DELETE FROM graphile_worker._private_jobs WHERE id = (p->>'job')::bigint;
+  END IF;
   SELECT status, deadline_at, generation INTO run_row FROM runs
    WHERE tenant_id = v_tenant AND id = v_run FOR UPDATE;
   IF NOT FOUND THEN
@@ -249,3 +257,21 @@ END
 $$;
 --> statement-breakpoint
 GRANT EXECUTE ON FUNCTION roster_engine_enqueue(jsonb), roster_engine_start_runs(uuid, jsonb, int) TO roster_app;
+--> statement-breakpoint
+-- Several transitions in one statement and one commit (a worker batches the transitions its
+-- concurrent jobs finish at the same moment, as graphile-worker batches job completions). The
+-- caller orders them by run id, so two batches lock runs in the same order. Results in order.
+CREATE FUNCTION roster_engine_transitions(p jsonb) RETURNS text[]
+  LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
+DECLARE
+  results text[] := '{}';
+  spec jsonb;
+BEGIN
+  FOR spec IN SELECT e FROM jsonb_array_elements(p) e LOOP
+    results := results || roster_engine_transition(spec);
+  END LOOP;
+  RETURN results;
+END
+$$;
+--> statement-breakpoint
+GRANT EXECUTE ON FUNCTION roster_engine_transitions(jsonb) TO roster_app;

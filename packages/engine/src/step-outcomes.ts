@@ -29,6 +29,10 @@ export interface StepBase {
    * Absent outside a worker: the transition then NOTIFYs instead.
    */
   wake?: (jobs: number) => void;
+  /** graphile-worker id of the job running this step (completed by the transition). */
+  jobId?: string;
+  /** Applies a transition (a worker's TransitionBatcher). Default: one statement of its own. */
+  apply?: (spec: TransitionSpec) => Promise<TransitionResult>;
 }
 
 /** Runs a transition, then wakes the worker (or has the transition notify when there is none). */
@@ -37,7 +41,7 @@ export async function applyTransition(
   spec: TransitionSpec,
 ): Promise<TransitionResult> {
   if (!base.wake) spec.notify = true;
-  const result = await transition(base.pool, spec);
+  const result = await (base.apply ? base.apply(spec) : transition(base.pool, spec));
   if (base.wake && (result === 'applied' || result === 'deadline')) {
     const jobs = result === 'deadline' ? 1 : runnableJobs(spec);
     if (jobs > 0) base.wake(jobs);
@@ -139,8 +143,16 @@ export async function failStep(
   return applyTransition(base, spec);
 }
 
-function specBase({ job, stepId }: StepBase): TransitionSpec {
-  return { tenant: job.t, run: job.r, step: stepId, attempt: job.a, generation: job.g };
+function specBase({ job, stepId, jobId }: StepBase): TransitionSpec {
+  const spec: TransitionSpec = {
+    tenant: job.t,
+    run: job.r,
+    step: stepId,
+    attempt: job.a,
+    generation: job.g,
+  };
+  if (jobId !== undefined) spec.job = jobId;
+  return spec;
 }
 
 function endRun(

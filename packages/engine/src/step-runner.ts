@@ -16,6 +16,7 @@ import { expressionScope, loadRunContext, type RunContext } from './run-context.
 import { type StepJob, stepIdempotencyKey } from './step-job.js';
 import { applyTransition, failStep, type StepBase, succeedStep } from './step-outcomes.js';
 import { stepJob, type TransitionResult, type TransitionSpec, timerKey } from './transition.js';
+import { TransitionBatcher } from './transition-batch.js';
 
 export interface StepRunnerDeps {
   /** roster_app pool. */
@@ -29,6 +30,11 @@ export interface StepRunnerDeps {
    * `workerPool.nudge`). Without it transitions NOTIFY, which serialises their commits.
    */
   wake?: (jobs: number) => void;
+  /**
+   * Batch the transitions of concurrent jobs into shared commits (TransitionBatcher). Default
+   * true; tests that count statements may turn it off.
+   */
+  batchTransitions?: boolean;
 }
 
 export type StepRunResult = TransitionResult | 'skipped';
@@ -41,9 +47,12 @@ const UNSUPPORTED = new Set(['parallel', 'map', 'callWorkflow']);
  * (roster_engine_transition). Steps that only compute read nothing from Postgres unless their
  * expressions read the run; steps with side effects check the run is still active first.
  */
-export function createStepRunner(deps: StepRunnerDeps): (job: StepJob) => Promise<StepRunResult> {
+export function createStepRunner(
+  deps: StepRunnerDeps,
+): (job: StepJob, jobId?: string) => Promise<StepRunResult> {
   const cache = deps.definitions ?? sharedDefinitions;
   const random = deps.random ?? Math.random;
+  const batcher = deps.batchTransitions === false ? undefined : new TransitionBatcher(deps.pool);
   const definitionOf = async (job: StepJob): Promise<WorkflowDefinition> => {
     const hit = cache.get(job.t, job.w, job.v);
     if (hit) return hit;
@@ -52,12 +61,14 @@ export function createStepRunner(deps: StepRunnerDeps): (job: StepJob) => Promis
     ).then((r) => r.definition);
   };
 
-  return async (job) => {
+  return async (job, jobId) => {
     const definition = await definitionOf(job);
     const stepId = job.s ?? definition.start;
     const { step, scope } = getStep(definition, stepId);
     const base: StepBase = { job, stepId, definition, pool: deps.pool, random };
     if (deps.wake) base.wake = deps.wake;
+    if (jobId !== undefined) base.jobId = jobId;
+    if (batcher) base.apply = (spec) => batcher.apply(spec);
     if (UNSUPPORTED.has(step.type) || scope.kind !== 'root') {
       return failStep(
         base,
@@ -193,6 +204,7 @@ async function waitStep(
     jobs: [stepJob(job, stepId, job.a, { runAt: at, kind, jobKey: timerKey(job.r, stepId) })],
     audit: [{ kind: 'step.waiting', data: { step: stepId, until: at.toISOString() } }],
     ...(review ? { review } : {}),
+    ...(base.jobId !== undefined ? { job: base.jobId } : {}),
   });
 }
 

@@ -46,6 +46,8 @@ export interface TransitionSpec {
    * their own queue after commit: notifying transactions commit one at a time in Postgres.
    */
   notify?: true;
+  /** graphile-worker id of the job that ran this step: completed in the same commit. */
+  job?: string;
 }
 
 export type TransitionResult = 'applied' | 'duplicate' | 'stale' | 'missing' | 'deadline';
