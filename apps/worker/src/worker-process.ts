@@ -16,6 +16,8 @@ export interface WorkerProcessOptions {
   heartbeatMs?: number;
   sweepMs?: number;
   executorModule?: string;
+  /** Run callbacks: the operator's egress allow-list (ROSTER_EGRESS_ALLOW) and backoff. */
+  callbacks?: { allow?: string[]; backoffMs?: number[] };
 }
 
 let running: RunningWorkerPool | undefined;
