@@ -3,6 +3,7 @@ import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphq
 import { buildSchemaSync } from 'type-graphql';
 import { ApiKeyResolver } from './resolvers/api-key-resolver.js';
 import { IdentityResolver } from './resolvers/identity-resolver.js';
+import { InferenceResolver } from './resolvers/inference-resolver.js';
 import { InstallationResolver } from './resolvers/installation-resolver.js';
 import { NodeResolver } from './resolvers/node-resolver.js';
 import { PluginCatalogResolver } from './resolvers/plugin-catalog-resolver.js';
@@ -26,6 +27,7 @@ export function apiSchema(): GraphQLSchema {
       RunResolver,
       TriggerResolver,
       NodeResolver,
+      InferenceResolver,
       PluginCatalogResolver,
       InstallationResolver,
     ],

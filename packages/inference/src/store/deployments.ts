@@ -150,6 +150,21 @@ export async function createDeployment(
       tenantId,
       modelId,
     ]);
+    if (input.stage === 'canary') {
+      // Checked here too so that a model never reaches a state chooseDeployment refuses.
+      const { rows: shares } = await client.query<{ total: number }>(
+        `SELECT coalesce(sum(traffic_share), 0)::float8 AS total FROM deployments
+          WHERE tenant_id = $1 AND model_id = $2 AND stage = 'canary' AND status = 'active'`,
+        [tenantId, modelId],
+      );
+      if (shares[0]!.total + input.trafficShare! > 1 + 1e-9) {
+        throw new InferenceError(
+          'INPUT_INVALID',
+          `The model's canaries already take ${shares[0]!.total} of the traffic; this one would pass 1. Roll one back or lower the share.`,
+          { field: 'trafficShare' },
+        );
+      }
+    }
     if (input.stage === 'live') {
       await client.query(
         `UPDATE deployments SET status = 'retired', status_reason = 'replaced by a new live deployment', updated_at = now()
