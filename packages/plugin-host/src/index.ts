@@ -98,6 +98,7 @@ export {
   masterKeyIdOf,
   type WrappedDataKey,
 } from './secrets/key-provider.js';
+export { loadOrCreateLocalMasterKey } from './secrets/local-master-key.js';
 export { redactSecrets } from './secrets/redact.js';
 export {
   createSmtpCapability,

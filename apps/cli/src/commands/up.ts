@@ -4,8 +4,15 @@ import { signAllTenantDigests } from '@roster/audit';
 import type { Config } from '@roster/config';
 import { createPool, openDatabase } from '@roster/db';
 import { installWorkerSchema } from '@roster/engine';
+import {
+  createEgressPolicy,
+  createHttpEgress,
+  createLocalKeyProvider,
+  createPluginPool,
+  loadOrCreateLocalMasterKey,
+} from '@roster/plugin-host';
 import { createLogger } from '@roster/telemetry';
-import { startWorkers } from '@roster/worker';
+import { ROSTER_EXECUTORS_MODULE, startWorkers } from '@roster/worker';
 import { Shutdown } from '../shutdown.js';
 import { loadOrCreateAuditSigningKey } from './audit/signing-key.js';
 
@@ -51,6 +58,8 @@ export async function up(config: Config, { say, exit, workers = 1 }: UpOptions):
       const pool = startWorkers({
         count: workers,
         appUrl: database.appUrl,
+        executorModule: ROSTER_EXECUTORS_MODULE,
+        callbacks: { allow: config.ROSTER_EGRESS_ALLOW },
         log: (line) => logger.info(line),
       });
       shutdown.add(`${workers} worker process(es)`, () => pool.stop());
@@ -75,10 +84,30 @@ export async function up(config: Config, { say, exit, workers = 1 }: UpOptions):
     say(
       `✓ Audit digests signed hourly with key ${auditKey.keyId.slice(0, 16)}… (${auditKey.source})`,
     );
+    // The marketplace: tenants' connection secrets are wrapped by the master key (generated once
+    // under ROSTER_HOME when ROSTER_MASTER_KEY is unset); `testConnection` runs in a sandbox pool.
+    const masterKey =
+      config.ROSTER_MASTER_KEY ?? (await loadOrCreateLocalMasterKey(config.ROSTER_HOME));
+    const plugins = createPluginPool({
+      capabilities: {
+        http: createHttpEgress({
+          policy: createEgressPolicy({ allow: config.ROSTER_PLUGIN_EGRESS_ALLOW }),
+        }),
+      },
+    });
+    shutdown.add('plugin sandboxes', () => plugins.close());
     const api = await createApiServer({
       appPool,
       logger,
       production: config.NODE_ENV === 'production',
+      marketplace: {
+        keyProvider: createLocalKeyProvider({
+          masterKey,
+          previousMasterKeys: config.ROSTER_MASTER_KEYS_PREVIOUS,
+        }),
+        platformAdmins: config.ROSTER_PLATFORM_ADMINS,
+        invoker: plugins,
+      },
     });
     shutdown.add('API', () => api.close());
     await api.listen({ host: config.API_HOST, port: config.API_PORT });

@@ -1,0 +1,46 @@
+// The executors `roster up` gives its worker processes (startWorkers' executorModule): connector
+// steps run installed marketplace plugins in the sandbox pool. The worker process parses its
+// configuration here, once, at boot.
+import { loadConfig } from '@roster/config';
+import { type Pool, withTenant } from '@roster/db';
+import { ExecutorRegistry, StepFailure } from '@roster/engine';
+import {
+  createConnectorExecutor,
+  createEgressPolicy,
+  createHttpEgress,
+  createLocalKeyProvider,
+  createPluginPool,
+  loadOrCreateLocalMasterKey,
+} from '@roster/plugin-host';
+
+export default async function rosterExecutors({
+  appUrl,
+  createPool,
+}: {
+  appUrl: string;
+  createPool: (url: string) => Pool;
+}): Promise<ExecutorRegistry> {
+  const config = loadConfig(process.env);
+  const masterKey =
+    config.ROSTER_MASTER_KEY ?? (await loadOrCreateLocalMasterKey(config.ROSTER_HOME));
+  const keyProvider = createLocalKeyProvider({
+    masterKey,
+    previousMasterKeys: config.ROSTER_MASTER_KEYS_PREVIOUS,
+  });
+  const plugins = createPluginPool({
+    capabilities: {
+      http: createHttpEgress({
+        policy: createEgressPolicy({ allow: config.ROSTER_PLUGIN_EGRESS_ALLOW }),
+      }),
+    },
+  });
+  const pool = createPool(appUrl);
+  return new ExecutorRegistry().registerConnector(
+    createConnectorExecutor({
+      inTenant: (tenantId, fn) => withTenant(pool, tenantId, ({ client }) => fn(client)),
+      keyProvider,
+      invoker: plugins,
+      toStepError: (error, fatal) => new StepFailure(error.code, error.message, { fatal }),
+    }),
+  );
+}
