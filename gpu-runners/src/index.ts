@@ -1,5 +1,14 @@
 export { parseRunnerArgs, type RunnerConfig, runnerConfigSchema } from './config.js';
 export {
+  DEMO_MODEL_FILE,
+  DEMO_MODEL_NAME,
+  DEMO_POOL_NAME,
+  type DemoModel,
+  loadDemoModel,
+  seedDemoInference,
+  startDemoRunner,
+} from './demo.js';
+export {
   type BatcherStats,
   DynamicBatcher,
   type DynamicBatcherOptions,

@@ -133,6 +133,7 @@ export {
   HEARTBEAT_INTERVAL_MS,
   hashPoolToken,
   listRunnerPools,
+  newPoolToken,
   type PoolIdentity,
   RUNNER_STALE_AFTER_MS,
   type RunnerPoolRow,
@@ -156,3 +157,4 @@ export {
   type RunnerService,
   type RunnerServiceOptions,
 } from './store/runner-service.js';
+export { type EnsureServingInput, ensureModelServing, type Serving } from './store/seed.js';

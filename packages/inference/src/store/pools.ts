@@ -35,6 +35,11 @@ export const RUNNER_STALE_AFTER_MS = 3 * HEARTBEAT_INTERVAL_MS;
 const POOL_COLUMNS = `id, name, providers, max_batch AS "maxBatch", max_queue_delay_ms AS "maxQueueDelayMs", created_at AS "createdAt"`;
 const PROVIDERS = new Set(['webgpu', 'cuda', 'cpu']);
 
+/** A fresh pool token: `rp_` and 32 random bytes. */
+export function newPoolToken(): string {
+  return `rp_${randomBytes(32).toString('base64url')}`;
+}
+
 export function hashPoolToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
@@ -47,6 +52,11 @@ export interface CreateRunnerPoolInput {
   maxBatch?: number;
   /** Default 2. */
   maxQueueDelayMs?: number;
+  /**
+   * The token to use instead of a random one: only for a local seed that keeps its token on
+   * disk (`roster up`). Default: 32 random bytes.
+   */
+  token?: string;
 }
 
 /** Creates a pool and returns its token: the only time the token is readable. */
@@ -76,7 +86,7 @@ export async function createRunnerPool(
       field: 'maxBatch',
     });
   }
-  const token = `rp_${randomBytes(32).toString('base64url')}`;
+  const token = input.token ?? newPoolToken();
   return withTenant(pool, tenantId, async ({ client }) => {
     const { rows } = await client.query<RunnerPoolRow>(
       `INSERT INTO runner_pools (tenant_id, name, token_hash, providers, max_batch, max_queue_delay_ms)
