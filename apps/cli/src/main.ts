@@ -3,6 +3,7 @@ import { DbError } from '@roster/db';
 import { Command } from 'commander';
 import { registerAuditCommands } from './commands/audit/register.js';
 import { migrateCommand } from './commands/migrate.js';
+import { registerModelCommands } from './commands/model/register.js';
 import { registerPluginCommands } from './commands/plugin/register.js';
 import { up } from './commands/up.js';
 
@@ -54,5 +55,7 @@ program
 registerAuditCommands(program);
 
 registerPluginCommands(program);
+
+registerModelCommands(program);
 
 await program.parseAsync(process.argv);
