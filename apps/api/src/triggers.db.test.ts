@@ -142,3 +142,57 @@ describe('workflow callbacks over GraphQL', () => {
     expect(foreign.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 });
+
+describe('trigger audit events', () => {
+  it('record who changed what (schedule before/after), never a signing secret', async () => {
+    const { rows: start } = await api.db.ownerPool.query(
+      'SELECT coalesce(max(id), 0)::text AS id FROM audit_events',
+    );
+    const hook = await api.gql(
+      `mutation($i: CreateWebhookTriggerInput!) { createWebhookTrigger(input: $i) { signingSecret webhookTrigger { id } } }`,
+      { i: { workflowId, name: 'audited-hook' } },
+      owner.token,
+    );
+    const created = await api.gql(
+      CREATE,
+      { i: { workflowId, name: 'audited', cron: '0 3 * * *' } },
+      owner.token,
+    );
+    const scheduleId = created.data?.createSchedule.schedule.id;
+    await api.gql(UPDATE, { i: { id: scheduleId, cron: '0 4 * * *' } }, owner.token);
+    const callback = await api.gql(
+      CALLBACK,
+      { i: { workflowId, url: 'https://hooks.example.com/audited', rotateSecret: true } },
+      owner.token,
+    );
+    const secrets = [
+      hook.data?.createWebhookTrigger.signingSecret,
+      callback.data?.setWorkflowCallback.signingSecret,
+    ];
+    expect(secrets.every((s) => typeof s === 'string' && s.startsWith('whsec_'))).toBe(true);
+
+    const { rows } = await api.db.ownerPool.query(
+      `SELECT kind, actor_type, actor_id, tenant_id, before, after,
+              concat_ws(' ', data::text, before::text, after::text) AS text
+         FROM audit_events WHERE id > $1 ORDER BY id`,
+      [start[0].id],
+    );
+    expect(rows.map((r) => r.kind)).toEqual([
+      'webhookTrigger.created',
+      'schedule.created',
+      'schedule.updated',
+      'workflowCallback.set',
+    ]);
+    for (const row of rows) {
+      expect([row.actor_type, row.actor_id, row.tenant_id]).toEqual([
+        'member',
+        owner.userId,
+        owner.tenantId,
+      ]);
+      for (const secret of secrets) expect(row.text).not.toContain(secret);
+    }
+    const updated = rows[2];
+    expect([updated.before.cron, updated.after.cron]).toEqual(['0 3 * * *', '0 4 * * *']);
+    expect(rows[3].after).toEqual({ url: 'https://hooks.example.com/audited', secretIssued: true });
+  });
+});

@@ -1,4 +1,5 @@
 import { type Pool, withTenant } from '@roster/db';
+import { recordChange } from './change-events.js';
 import { EngineError } from './errors.js';
 import { generateSigningSecret } from './webhook-signature.js';
 
@@ -102,6 +103,11 @@ export async function setWorkflowCallback(
   const url = checkCallbackUrl(input.url);
   const fresh = generateSigningSecret();
   const row = await withTenant(pool, tenantId, async ({ client }) => {
+    const { rows: previous } = await client.query<{ url: string }>(
+      'SELECT url FROM workflow_callbacks WHERE tenant_id = $1 AND workflow_id = $2 FOR UPDATE',
+      [tenantId, input.workflowId],
+    );
+    const before = previous[0];
     const { rows } = await client.query<WorkflowCallbackView & { created: boolean }>(
       `INSERT INTO workflow_callbacks (tenant_id, workflow_id, url, secret, created_by)
        SELECT $1, w.id, $3, $4, $5 FROM workflows w WHERE w.tenant_id = $1 AND w.id = $2
@@ -111,7 +117,17 @@ export async function setWorkflowCallback(
                  (xmax = 0) AS created`,
       [tenantId, input.workflowId, url, fresh, input.createdBy, input.rotateSecret === true],
     );
-    return rows[0];
+    const set = rows[0];
+    if (set) {
+      // The URL and whether the secret changed; never the secret.
+      await recordChange(client, tenantId, {
+        action: 'workflowCallback.set',
+        subject: { type: 'workflow', id: input.workflowId },
+        ...(before ? { before: { url: before.url } } : {}),
+        after: { url: set.url, secretIssued: set.created || input.rotateSecret === true },
+      });
+    }
+    return set;
   });
   if (!row) {
     throw new EngineError(
@@ -132,11 +148,19 @@ export async function removeWorkflowCallback(
   workflowId: string,
 ): Promise<boolean> {
   return withTenant(pool, tenantId, async ({ client }) => {
-    const result = await client.query(
-      'DELETE FROM workflow_callbacks WHERE tenant_id = $1 AND workflow_id = $2',
+    const { rows } = await client.query<{ url: string }>(
+      'DELETE FROM workflow_callbacks WHERE tenant_id = $1 AND workflow_id = $2 RETURNING url',
       [tenantId, workflowId],
     );
-    return (result.rowCount ?? 0) > 0;
+    const removed = rows[0];
+    if (removed) {
+      await recordChange(client, tenantId, {
+        action: 'workflowCallback.removed',
+        subject: { type: 'workflow', id: workflowId },
+        before: { url: removed.url },
+      });
+    }
+    return removed !== undefined;
   });
 }
 

@@ -1,5 +1,6 @@
 import { type Pool, type PoolClient, withTenant } from '@roster/db';
 import { CronExpressionParser } from 'cron-parser';
+import { recordChange } from './change-events.js';
 import { EngineError } from './errors.js';
 
 export interface ScheduleView {
@@ -114,7 +115,15 @@ export async function createSchedule(
           input.createdBy,
         ],
       );
-      return rows[0];
+      const created = rows[0];
+      if (created) {
+        await recordChange(client, tenantId, {
+          action: 'schedule.created',
+          subject: { type: 'schedule', id: created.id },
+          after: scheduleState(created),
+        });
+      }
+      return created;
     });
   } catch (err) {
     nameTaken(err, input.name);
@@ -183,7 +192,14 @@ export async function updateSchedule(
           enabled ? next : null,
         ],
       );
-      return rows[0] as ScheduleView;
+      const updated = rows[0] as ScheduleView;
+      await recordChange(client, tenantId, {
+        action: 'schedule.updated',
+        subject: { type: 'schedule', id: scheduleId },
+        before: scheduleState(current),
+        after: scheduleState(updated),
+      });
+      return updated;
     });
   } catch (err) {
     return nameTaken(err, patch.name ?? '');
@@ -196,12 +212,31 @@ export async function deleteSchedule(
   scheduleId: string,
 ): Promise<boolean> {
   return withTenant(pool, tenantId, async ({ client }) => {
-    const result = await client.query('DELETE FROM schedules WHERE tenant_id = $1 AND id = $2', [
-      tenantId,
-      scheduleId,
-    ]);
-    return (result.rowCount ?? 0) > 0;
+    const { rows } = await client.query<ScheduleView>(
+      `DELETE FROM schedules WHERE tenant_id = $1 AND id = $2 RETURNING ${SCHEDULE_COLUMNS}`,
+      [tenantId, scheduleId],
+    );
+    const deleted = rows[0];
+    if (deleted) {
+      await recordChange(client, tenantId, {
+        action: 'schedule.deleted',
+        subject: { type: 'schedule', id: scheduleId },
+        before: scheduleState(deleted),
+      });
+    }
+    return deleted !== undefined;
   });
+}
+
+/** What a schedule's audit event shows; the runs' input is left out (it may carry anything). */
+function scheduleState(row: ScheduleView): Record<string, unknown> {
+  return {
+    workflowId: row.workflowId,
+    name: row.name,
+    cron: row.cron,
+    timezone: row.timezone,
+    enabled: row.enabled,
+  };
 }
 
 async function lockSchedule(

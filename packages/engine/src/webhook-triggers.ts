@@ -1,4 +1,5 @@
 import { type Pool, withTenant } from '@roster/db';
+import { recordChange } from './change-events.js';
 import type { EngineOptions } from './engine-options.js';
 import { EngineError } from './errors.js';
 import { startRun } from './start-run.js';
@@ -34,7 +35,9 @@ export async function createWebhookTrigger(
          RETURNING ${COLUMNS}`,
         [tenantId, input.workflowId, input.name, secret, input.createdBy],
       );
-      return rows[0];
+      const row = rows[0];
+      if (row) await recordChange(client, tenantId, triggerEvent('webhookTrigger.created', row));
+      return row;
     });
     if (!trigger) {
       throw new EngineError(
@@ -81,12 +84,27 @@ export async function deleteWebhookTrigger(
   triggerId: string,
 ): Promise<boolean> {
   return withTenant(pool, tenantId, async ({ client }) => {
-    const result = await client.query(
-      'DELETE FROM webhook_triggers WHERE tenant_id = $1 AND id = $2',
+    const { rows } = await client.query<WebhookTriggerView>(
+      `DELETE FROM webhook_triggers WHERE tenant_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
       [tenantId, triggerId],
     );
-    return (result.rowCount ?? 0) > 0;
+    const row = rows[0];
+    if (row) await recordChange(client, tenantId, triggerEvent('webhookTrigger.deleted', row));
+    return row !== undefined;
   });
+}
+
+/** The trigger as its audit event shows it: never its secret. */
+function triggerEvent(
+  action: 'webhookTrigger.created' | 'webhookTrigger.deleted',
+  row: WebhookTriggerView,
+) {
+  const state = { workflowId: row.workflowId, name: row.name };
+  return {
+    action,
+    subject: { type: 'webhookTrigger', id: row.id },
+    ...(action === 'webhookTrigger.created' ? { after: state } : { before: state }),
+  };
 }
 
 export interface InboundWebhook {

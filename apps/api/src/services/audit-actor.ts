@@ -1,4 +1,5 @@
 import type { AuditRequestContext } from '@roster/audit';
+import { withAuditContext } from '@roster/db';
 import type { Authenticated } from '../auth/authenticate.js';
 
 /** Request ids that every audit event of a request carries. */
@@ -23,4 +24,20 @@ export function memberAuditContext(ids: Partial<RequestIds>, userId: string): Au
     traceId: ids.traceId ?? null,
     requestId: ids.requestId ?? null,
   };
+}
+
+/**
+ * Runs `fn` (engine code that opens its own transactions) so that the audit events those
+ * transactions write name this request's actor, trace and request instead of the system.
+ */
+export function asAuditCaller<T>(audit: AuditRequestContext, fn: () => Promise<T>): Promise<T> {
+  return withAuditContext(
+    {
+      actorType: audit.actor.type,
+      actorId: audit.actor.id,
+      traceId: audit.traceId,
+      requestId: audit.requestId,
+    },
+    fn,
+  );
 }

@@ -1,3 +1,4 @@
+import type { AuditRequestContext } from '@roster/audit';
 import { type RosterAbility, type SubjectName, subjectRecord } from '@roster/authz';
 import type { Pool } from '@roster/db';
 import {
@@ -15,12 +16,15 @@ import {
   type WorkflowCallbackView,
 } from '@roster/engine';
 import { notFound } from '../errors.js';
+import { asAuditCaller } from './audit-actor.js';
 import { checkName } from './text-input.js';
 
 export interface TriggerActor {
   tenantId: string;
   userId: string;
   ability: RosterAbility;
+  /** The engine writes each change's audit event in the change's transaction, as this caller. */
+  audit: AuditRequestContext;
 }
 
 /** NOT_FOUND before FORBIDDEN, then the ability on THAT row (ownership conditions). */
@@ -43,17 +47,20 @@ export async function createTrigger(
   actor: TriggerActor,
   input: { workflowId: string; name: string },
 ) {
-  return createWebhookTrigger(appPool, actor.tenantId, {
-    workflowId: input.workflowId,
-    name: checkName(input.name, 'input.name'),
-    createdBy: actor.userId,
-  });
+  const name = checkName(input.name, 'input.name');
+  return asAuditCaller(actor.audit, () =>
+    createWebhookTrigger(appPool, actor.tenantId, {
+      workflowId: input.workflowId,
+      name,
+      createdBy: actor.userId,
+    }),
+  );
 }
 
 export async function deleteTrigger(appPool: Pool, actor: TriggerActor, triggerId: string) {
   const row = await getWebhookTrigger(appPool, actor.tenantId, triggerId);
   assertOn(actor, 'delete', 'WebhookTrigger', row, 'That webhook trigger');
-  await deleteWebhookTrigger(appPool, actor.tenantId, triggerId);
+  await asAuditCaller(actor.audit, () => deleteWebhookTrigger(appPool, actor.tenantId, triggerId));
 }
 
 export async function addSchedule(
@@ -68,15 +75,18 @@ export async function addSchedule(
     enabled?: boolean | null;
   },
 ): Promise<ScheduleView> {
-  return createSchedule(appPool, actor.tenantId, {
-    workflowId: input.workflowId,
-    name: checkName(input.name, 'input.name'),
-    cron: input.cron,
-    ...(input.timezone ? { timezone: input.timezone } : {}),
-    ...(input.input ? { input: input.input } : {}),
-    ...(input.enabled !== undefined && input.enabled !== null ? { enabled: input.enabled } : {}),
-    createdBy: actor.userId,
-  });
+  const name = checkName(input.name, 'input.name');
+  return asAuditCaller(actor.audit, () =>
+    createSchedule(appPool, actor.tenantId, {
+      workflowId: input.workflowId,
+      name,
+      cron: input.cron,
+      ...(input.timezone ? { timezone: input.timezone } : {}),
+      ...(input.input ? { input: input.input } : {}),
+      ...(input.enabled !== undefined && input.enabled !== null ? { enabled: input.enabled } : {}),
+      createdBy: actor.userId,
+    }),
+  );
 }
 
 export async function changeSchedule(
@@ -87,16 +97,19 @@ export async function changeSchedule(
 ): Promise<ScheduleView> {
   const row = await getSchedule(appPool, actor.tenantId, scheduleId);
   assertOn(actor, 'update', 'Schedule', row, 'That schedule');
-  return updateSchedule(appPool, actor.tenantId, scheduleId, {
+  const checked = {
     ...patch,
     ...(patch.name !== undefined ? { name: checkName(patch.name, 'input.name') } : {}),
-  });
+  };
+  return asAuditCaller(actor.audit, () =>
+    updateSchedule(appPool, actor.tenantId, scheduleId, checked),
+  );
 }
 
 export async function removeSchedule(appPool: Pool, actor: TriggerActor, scheduleId: string) {
   const row = await getSchedule(appPool, actor.tenantId, scheduleId);
   assertOn(actor, 'delete', 'Schedule', row, 'That schedule');
-  await deleteSchedule(appPool, actor.tenantId, scheduleId);
+  await asAuditCaller(actor.audit, () => deleteSchedule(appPool, actor.tenantId, scheduleId));
 }
 
 /**
@@ -111,13 +124,18 @@ export async function setCallback(
 ): Promise<{ callback: WorkflowCallbackView | null; secret: string | null }> {
   assertOn(actor, 'update', 'Workflow', workflow, 'That workflow');
   if (input.url === null) {
-    await removeWorkflowCallback(appPool, actor.tenantId, input.workflowId);
+    await asAuditCaller(actor.audit, () =>
+      removeWorkflowCallback(appPool, actor.tenantId, input.workflowId),
+    );
     return { callback: null, secret: null };
   }
-  return setWorkflowCallback(appPool, actor.tenantId, {
-    workflowId: input.workflowId,
-    url: input.url,
-    rotateSecret: input.rotateSecret,
-    createdBy: actor.userId,
-  });
+  const url = input.url;
+  return asAuditCaller(actor.audit, () =>
+    setWorkflowCallback(appPool, actor.tenantId, {
+      workflowId: input.workflowId,
+      url,
+      rotateSecret: input.rotateSecret,
+      createdBy: actor.userId,
+    }),
+  );
 }

@@ -36,11 +36,13 @@ const calls: DomainCalls = {
       variables: (f) => ({
         i: { workflowId: f.triggersWorkflowId, name: `h-${crypto.randomUUID()}` },
       }),
+      audit: { action: 'webhookTrigger.created' },
     },
     deleteWebhookTrigger: {
       query: `mutation($i: DeleteWebhookTriggerInput!) { deleteWebhookTrigger(input: $i) { deletedId } }`,
       variables: (f) => ({ i: { id: f.webhookTriggerId } }),
       record: { subject: 'WebhookTrigger', row: {} },
+      audit: { action: 'webhookTrigger.deleted' },
     },
     webhookTriggers: { query: '{ webhookTriggers(first: 5) { nodes { name path } } }' },
     createSchedule: {
@@ -52,16 +54,19 @@ const calls: DomainCalls = {
           cron: '*/5 * * * *',
         },
       }),
+      audit: { action: 'schedule.created' },
     },
     updateSchedule: {
       query: `mutation($i: UpdateScheduleInput!) { updateSchedule(input: $i) { schedule { enabled } } }`,
       variables: (f) => ({ i: { id: f.scheduleId, enabled: false } }),
       record: { subject: 'Schedule', row: {} },
+      audit: { action: 'schedule.updated' },
     },
     deleteSchedule: {
       query: `mutation($i: DeleteScheduleInput!) { deleteSchedule(input: $i) { deletedId } }`,
       variables: (f) => ({ i: { id: f.scheduleId } }),
       record: { subject: 'Schedule', row: {} },
+      audit: { action: 'schedule.deleted' },
     },
     schedules: { query: '{ schedules(first: 5) { nodes { cron timezone } } }' },
     setWorkflowCallback: {
@@ -70,6 +75,7 @@ const calls: DomainCalls = {
         i: { workflowId: f.triggersWorkflowId, url: 'https://hooks.example.com/roster' },
       }),
       record: { subject: 'Workflow', row: {} },
+      audit: { action: 'workflowCallback.set' },
     },
     callbackDeliveries: {
       query: `query($id: ID!) { callbackDeliveries(runId: $id) { status } }`,

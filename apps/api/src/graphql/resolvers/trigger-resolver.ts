@@ -12,6 +12,7 @@ import {
   Query,
   Resolver,
 } from 'type-graphql';
+import { auditContextOf } from '../../services/audit-actor.js';
 import { listSchedules, listWebhookTriggers } from '../../services/trigger-presenter.js';
 import {
   addSchedule,
@@ -122,7 +123,12 @@ class SetWorkflowCallbackPayload {
 
 const actorOf = (ctx: RequestContext): TriggerActor => {
   const auth = requireAuth(ctx);
-  return { tenantId: auth.actor.tenantId, userId: auth.userId, ability: auth.ability };
+  return {
+    tenantId: auth.actor.tenantId,
+    userId: auth.userId,
+    ability: auth.ability,
+    audit: auditContextOf(ctx, auth),
+  };
 };
 
 const optional = <T>(value: T | null | undefined): value is T =>
