@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { recordAudit } from '@roster/audit';
 import { subjectRecord } from '@roster/authz';
 import { type Pool, withTenant } from '@roster/db';
 import {
@@ -78,16 +79,12 @@ export async function createConnection(
           actor.userId,
         ],
       );
-      await client.query('INSERT INTO audit_events (tenant_id, kind, data) VALUES ($1, $2, $3)', [
-        actor.tenantId,
-        'connection.created',
-        JSON.stringify({
-          connectionId: id,
-          installationId: installation.id,
-          name,
-          keyVersion: sealed.keyVersion,
-        }),
-      ]);
+      // Metadata only: the secrets are sealed above and never leave this function.
+      await recordAudit(client, actor.tenantId, actor.audit, {
+        action: 'connection.created',
+        subject: { type: 'connection', id },
+        after: { installationId: installation.id, name, keyVersion: sealed.keyVersion },
+      });
       return (await connectionById(client, actor.tenantId, id)) as ConnectionRow;
     });
   } catch (error) {
@@ -152,15 +149,13 @@ export async function rotateConnection(
         WHERE tenant_id = $1 AND id = $2`,
       [actor.tenantId, row.id, sealed.ciphertext, sealed.iv, sealed.tag, sealed.keyVersion],
     );
-    await client.query('INSERT INTO audit_events (tenant_id, kind, data) VALUES ($1, $2, $3)', [
-      actor.tenantId,
-      'connection.rotated',
-      JSON.stringify({
-        connectionId: row.id,
-        keyVersion: sealed.keyVersion,
-        newSecrets: replacement !== null,
-      }),
-    ]);
+    await recordAudit(client, actor.tenantId, actor.audit, {
+      action: 'connection.rotated',
+      subject: { type: 'connection', id: row.id },
+      data: { newSecrets: replacement !== null },
+      before: { keyVersion: row.keyVersion },
+      after: { keyVersion: sealed.keyVersion },
+    });
     return (await connectionById(client, actor.tenantId, row.id)) as ConnectionRow;
   });
 }
@@ -176,11 +171,11 @@ export async function deleteConnection(
       actor.tenantId,
       id,
     ]);
-    await client.query('INSERT INTO audit_events (tenant_id, kind, data) VALUES ($1, $2, $3)', [
-      actor.tenantId,
-      'connection.deleted',
-      JSON.stringify({ connectionId: id }),
-    ]);
+    await recordAudit(client, actor.tenantId, actor.audit, {
+      action: 'connection.deleted',
+      subject: { type: 'connection', id },
+      before: { installationId: row.installationId, name: row.name, keyVersion: row.keyVersion },
+    });
     return row;
   });
 }
@@ -227,8 +222,28 @@ export async function testConnection(
     throw badInput('input.id', `${loaded.plugin.manifest.id} declares no connection test action.`);
   }
   const started = Date.now();
+  const result = await runTest(invoker as NonNullable<typeof invoker>, loaded, testAction, id);
+  const outcome = { ...result, durationMs: Date.now() - started };
+  // The test ran the connector against the outside world with the tenant's credentials: a side
+  // effect worth a trace. The event keeps the outcome, not the message (it came from outside).
+  await withTenant(appPool, actor.tenantId, ({ client }) =>
+    recordAudit(client, actor.tenantId, actor.audit, {
+      action: 'connection.tested',
+      subject: { type: 'connection', id },
+      data: { ok: outcome.ok, code: outcome.code, durationMs: outcome.durationMs },
+    }),
+  );
+  return outcome;
+}
+
+async function runTest(
+  invoker: NonNullable<MarketplaceOptions['invoker']>,
+  loaded: Awaited<ReturnType<typeof loadInstallation>>,
+  testAction: string,
+  id: string,
+): Promise<Omit<ConnectionTestResult, 'durationMs'>> {
   try {
-    const result = await (invoker as NonNullable<typeof invoker>).invoke({
+    const result = await invoker.invoke({
       plugin: loaded.plugin,
       actionId: testAction,
       input: {},
@@ -242,20 +257,10 @@ export async function testConnection(
     const ok = output?.ok !== false;
     const message =
       typeof output?.message === 'string' ? output.message : ok ? 'Connected.' : 'The test failed.';
-    return {
-      ok,
-      code: null,
-      message: redactSecrets(message, loaded.secrets),
-      durationMs: Date.now() - started,
-    };
+    return { ok, code: null, message: redactSecrets(message, loaded.secrets) };
   } catch (error) {
     const code = isPluginHostError(error) ? error.code : 'ACTION_FAILED';
     const message = error instanceof Error ? error.message : String(error);
-    return {
-      ok: false,
-      code,
-      message: redactSecrets(message, loaded.secrets),
-      durationMs: Date.now() - started,
-    };
+    return { ok: false, code, message: redactSecrets(message, loaded.secrets) };
   }
 }

@@ -1,3 +1,4 @@
+import { recordAudit } from '@roster/audit';
 import { type Pool, withTenant } from '@roster/db';
 import { ApiError, badInput, conflict, notFound } from '../errors.js';
 import { type InstallationRow, installationById } from './installation-presenter.js';
@@ -43,19 +44,6 @@ async function approvedVersion(appPool: Pool, tenantId: string, versionId: strin
   return version;
 }
 
-async function audit(
-  client: { query: (sql: string, params: unknown[]) => Promise<unknown> },
-  tenantId: string,
-  kind: string,
-  data: Record<string, unknown>,
-) {
-  await client.query('INSERT INTO audit_events (tenant_id, kind, data) VALUES ($1, $2, $3)', [
-    tenantId,
-    kind,
-    JSON.stringify(data),
-  ]);
-}
-
 export async function installPlugin(
   appPool: Pool,
   actor: CatalogActor,
@@ -77,11 +65,14 @@ export async function installPlugin(
           actor.userId,
         ],
       );
-      await audit(client, actor.tenantId, 'plugin.installed', {
-        installationId: rows[0].id,
-        plugin: version.pluginKey,
-        version: version.version,
-        grantedCapabilities: [...input.grantedCapabilities].sort(),
+      await recordAudit(client, actor.tenantId, actor.audit, {
+        action: 'plugin.installed',
+        subject: { type: 'installation', id: rows[0].id as string },
+        data: { plugin: version.pluginKey },
+        after: {
+          version: version.version,
+          grantedCapabilities: [...input.grantedCapabilities].sort(),
+        },
       });
       return installationById(
         client,
@@ -125,13 +116,16 @@ export async function upgradeInstallation(
         WHERE tenant_id = $1 AND id = $2`,
       [actor.tenantId, current.id, version.id, JSON.stringify(requested)],
     );
-    await audit(client, actor.tenantId, 'plugin.upgraded', {
-      installationId: current.id,
-      plugin: version.pluginKey,
-      from: current.version,
-      to: version.version,
-      addedCapabilities: diff.added,
-      removedCapabilities: diff.removed,
+    await recordAudit(client, actor.tenantId, actor.audit, {
+      action: 'plugin.upgraded',
+      subject: { type: 'installation', id: current.id },
+      data: {
+        plugin: version.pluginKey,
+        addedCapabilities: diff.added,
+        removedCapabilities: diff.removed,
+      },
+      before: { version: current.version, grantedCapabilities: current.grantedCapabilities },
+      after: { version: version.version, grantedCapabilities: requested },
     });
     const installation = (await installationById(
       client,
@@ -151,17 +145,20 @@ export async function uninstallPlugin(
   return withTenant(appPool, actor.tenantId, async ({ client }) => {
     const current = await installationById(client, actor.tenantId, installationId);
     if (current?.status !== 'active') throw notFound('That installation');
-    await client.query('DELETE FROM connections WHERE tenant_id = $1 AND installation_id = $2', [
-      actor.tenantId,
-      installationId,
-    ]);
+    const deleted = await client.query(
+      'DELETE FROM connections WHERE tenant_id = $1 AND installation_id = $2',
+      [actor.tenantId, installationId],
+    );
     await client.query(
       `UPDATE installations SET status = 'uninstalled', updated_at = now() WHERE tenant_id = $1 AND id = $2`,
       [actor.tenantId, installationId],
     );
-    await audit(client, actor.tenantId, 'plugin.uninstalled', {
-      installationId,
-      plugin: current.pluginKey,
+    await recordAudit(client, actor.tenantId, actor.audit, {
+      action: 'plugin.uninstalled',
+      subject: { type: 'installation', id: installationId },
+      data: { plugin: current.pluginKey, connectionsDeleted: deleted.rowCount ?? 0 },
+      before: { status: 'active', version: current.version },
+      after: { status: 'uninstalled' },
     });
     return (await installationById(client, actor.tenantId, installationId)) as InstallationRow;
   });

@@ -1,3 +1,4 @@
+import { type AuditRequestContext, recordAudit } from '@roster/audit';
 import type { RosterAbility } from '@roster/authz';
 import { type Pool, withTenant } from '@roster/db';
 import {
@@ -13,6 +14,11 @@ export interface CatalogActor {
   tenantId: string;
   userId: string;
   ability: RosterAbility;
+  /**
+   * Who acts in which request. Publishers and the catalog are global rows: their events are
+   * recorded in the acting tenant (the one that owns the publisher, or the reviewer's).
+   */
+  audit: AuditRequestContext;
 }
 
 export interface PublisherRow {
@@ -62,6 +68,12 @@ export async function registerPublisher(
         `INSERT INTO publisher_keys (publisher_id, key_id, algorithm, public_key) VALUES ($1, $2, 'ed25519', $3)`,
         [publisher.id, key.keyId, key.publicKey],
       );
+      // Public keys are public; the event names the key by its id.
+      await recordAudit(client, actor.tenantId, actor.audit, {
+        action: 'publisher.registered',
+        subject: { type: 'publisher', id: publisher.id },
+        after: { name: publisher.name, keyIds: [key.keyId] },
+      });
       return { ...publisher, keyIds: [key.keyId] };
     });
   } catch (error) {
@@ -86,7 +98,7 @@ export async function addPublisherKey(
     const publisher = rows[0] as { id: string; name: string; createdAt: Date } | undefined;
     if (!publisher) throw notFound('That publisher');
     const key = keyFromInput(publisher.name, input.publicKey);
-    await client.query(
+    const added = await client.query(
       `INSERT INTO publisher_keys (publisher_id, key_id, algorithm, public_key) VALUES ($1, $2, 'ed25519', $3)
        ON CONFLICT DO NOTHING`,
       [publisher.id, key.keyId, key.publicKey],
@@ -95,7 +107,14 @@ export async function addPublisherKey(
       'SELECT key_id FROM publisher_keys WHERE publisher_id = $1 AND revoked_at IS NULL ORDER BY created_at',
       [publisher.id],
     );
-    return { ...publisher, keyIds: keys.map((k) => k.key_id as string) };
+    const keyIds = keys.map((k) => k.key_id as string);
+    await recordAudit(client, actor.tenantId, actor.audit, {
+      action: 'publisher.key_added',
+      subject: { type: 'publisher', id: publisher.id },
+      data: { name: publisher.name, keyId: key.keyId, alreadyRegistered: added.rowCount === 0 },
+      after: { keyIds },
+    });
+    return { ...publisher, keyIds };
   });
 }
 
@@ -212,7 +231,19 @@ export async function publishPluginVersion(
           actor.userId,
         ],
       );
-      return rows[0] as PluginVersionRow;
+      const published = rows[0] as PluginVersionRow;
+      // The package itself stays in the catalog; the event identifies it by integrity and key.
+      await recordAudit(client, actor.tenantId, actor.audit, {
+        action: 'pluginVersion.published',
+        subject: { type: 'pluginVersion', id: published.id },
+        data: {
+          plugin: published.pluginKey,
+          version: published.version,
+          integrity: published.integrity,
+          keyId: published.keyId,
+        },
+      });
+      return published;
     });
   } catch (error) {
     if ((error as { constraint?: string }).constraint === 'plugin_versions_plugin_id_version_key') {
@@ -277,6 +308,14 @@ export async function reviewPluginVersion(
         who[0]?.email ?? actor.userId,
       ],
     );
-    return rows[0] as PluginVersionRow;
+    const reviewed = rows[0] as PluginVersionRow;
+    await recordAudit(client, actor.tenantId, actor.audit, {
+      action: 'pluginVersion.reviewed',
+      subject: { type: 'pluginVersion', id: reviewed.id },
+      before: { reviewState: 'pending' },
+      after: { reviewState: reviewed.reviewState, reviewNote: reviewed.reviewNote },
+      data: { plugin: reviewed.pluginKey, version: reviewed.version },
+    });
+    return reviewed;
   });
 }

@@ -24,12 +24,14 @@ export function sampleManifest(id: string, version = '1.0.0'): PluginManifest {
   } as unknown as PluginManifest;
 }
 
+const uuidOf = (globalId: string) => Buffer.from(globalId, 'base64url').toString().split(':')[1];
+
 /** A signed package of `sampleManifest` (the code is never run by the matrix's calls). */
 export function samplePackage(key: PublisherPrivateKey, id: string, version = '1.0.0') {
   return packPlugin({ manifest: sampleManifest(id, version), code: 'void 0;' } as never, key);
 }
 
-let publisher: { key: PublisherPrivateKey; token: string } | undefined;
+let publisher: { key: PublisherPrivateKey; token: string; id: string } | undefined;
 let counter = 0;
 
 /** Registers (once per owner) a publisher, publishes a fresh plugin and approves it in SQL. */
@@ -42,7 +44,7 @@ async function fixture(api: TestApi, owner: MatrixOwner) {
       owner.token,
     );
     if (r.errors) throw new Error(JSON.stringify(r.errors));
-    publisher = { key, token: owner.token };
+    publisher = { key, token: owner.token, id: r.data?.registerPublisher.publisher.id as string };
   }
   const pluginKey = `m${++counter}-${Date.now().toString(36)}`;
   const published = await api.gql(
@@ -84,6 +86,7 @@ async function fixture(api: TestApi, owner: MatrixOwner) {
     installationId,
     connectionId: connection.data?.createConnection.connection.id as string,
     publisherKey: JSON.stringify(publisher.key),
+    publisherId: publisher.id,
   };
 }
 
@@ -101,19 +104,29 @@ const calls: DomainCalls = {
         const key = generatePublisherKey(`r-${crypto.randomUUID().slice(0, 8)}`);
         return { i: { name: key.publisher, publicKey: key.publicKey } };
       },
+      audit: { action: 'publisher.registered' },
     },
     addPublisherKey: {
       query: `mutation($i: AddPublisherKeyInput!) { addPublisherKey(input: $i) { publisher { keyIds } } }`,
-      variables: () => ({
+      variables: (f) => ({
         i: {
-          publisherId: Buffer.from(
-            `Publisher:${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}`,
-          ).toString('base64url'),
+          publisherId:
+            f.addKeyPublisherId ??
+            Buffer.from(`Publisher:${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}`).toString(
+              'base64url',
+            ),
           publicKey: generatePublisherKey('x').publicKey,
         },
       }),
       // Allowed callers reach the service, which finds no such publisher.
       allowedErrors: ['NOT_FOUND'],
+      audit: {
+        action: 'publisher.key_added',
+        // The owner's own publisher, so the key is added.
+        prepare: async (_api, f) => {
+          f.addKeyPublisherId = f.publisherId as string;
+        },
+      },
     },
     publishPluginVersion: {
       query: `mutation($i: PublishPluginVersionInput!) { publishPluginVersion(input: $i) { pluginVersion { reviewState } } }`,
@@ -121,12 +134,24 @@ const calls: DomainCalls = {
         const key = JSON.parse(f.publisherKey as string) as PublisherPrivateKey;
         return { i: { package: samplePackage(key, f.pluginKey as string, `2.0.${++counter}`) } };
       },
+      audit: { action: 'pluginVersion.published' },
     },
     reviewPluginVersion: {
       query: `mutation($i: ReviewPluginVersionInput!) { reviewPluginVersion(input: $i) { pluginVersion { reviewState } } }`,
       variables: (f) => ({ i: { id: f.pendingVersionId, decision: 'APPROVED' } }),
       // Any signed-in member may call it; only the configured platform admins pass (tested apart).
       allowedErrors: ['FORBIDDEN'],
+      audit: {
+        action: 'pluginVersion.reviewed',
+        // Make the owner (who published the version) a platform admin of this server.
+        prepare: async (api, f) => {
+          const { rows } = await api.db.ownerPool.query(
+            'SELECT u.email FROM plugin_versions v JOIN users u ON u.id = v.published_by WHERE v.id = $1',
+            [uuidOf(f.pendingVersionId as string)],
+          );
+          api.platformAdmins.push(rows[0].email);
+        },
+      },
     },
     installations: { query: '{ installations(first: 5) { nodes { pluginKey } } }' },
     connections: { query: '{ connections(first: 5) { nodes { name keyVersion } } }' },
@@ -135,6 +160,16 @@ const calls: DomainCalls = {
       variables: (f) => ({ i: { versionId: f.pluginVersionId, grantedCapabilities: ['http'] } }),
       // The fixture already installed it: an allowed caller gets CONFLICT.
       allowedErrors: ['CONFLICT'],
+      audit: {
+        action: 'plugin.installed',
+        // Uninstalled first, so the owner's install goes through.
+        prepare: async (api, f) => {
+          await api.db.ownerPool.query(
+            `UPDATE installations SET status = 'uninstalled' WHERE id = $1`,
+            [uuidOf(f.installationId as string)],
+          );
+        },
+      },
     },
     upgradeInstallation: {
       query: `mutation($i: UpgradeInstallationInput!) { upgradeInstallation(input: $i) { capabilityDiff { added } } }`,
@@ -145,30 +180,36 @@ const calls: DomainCalls = {
           grantedCapabilities: ['http'],
         },
       }),
+      audit: { action: 'plugin.upgraded' },
     },
     uninstallPlugin: {
       query: `mutation($i: InstallationIdInput!) { uninstallPlugin(input: $i) { installation { status } } }`,
       variables: (f) => ({ i: { id: f.installationId } }),
+      audit: { action: 'plugin.uninstalled' },
     },
     createConnection: {
       query: `mutation($i: CreateConnectionInput!) { createConnection(input: $i) { connection { name } } }`,
       variables: (f) => ({
         i: { installationId: f.installationId, name: 'second', secrets: { token: 't' } },
       }),
+      audit: { action: 'connection.created' },
     },
     rotateConnection: {
       query: `mutation($i: RotateConnectionInput!) { rotateConnection(input: $i) { connection { keyVersion } } }`,
       variables: (f) => ({ i: { id: f.connectionId } }),
       record: { subject: 'Connection', row: {} },
+      audit: { action: 'connection.rotated' },
     },
     deleteConnection: {
       query: `mutation($i: ConnectionIdInput!) { deleteConnection(input: $i) { connection { name } } }`,
       variables: (f) => ({ i: { id: f.connectionId } }),
       record: { subject: 'Connection', row: {} },
+      audit: { action: 'connection.deleted' },
     },
     testConnection: {
       query: `mutation($i: ConnectionIdInput!) { testConnection(input: $i) { result { ok code } } }`,
       variables: (f) => ({ i: { id: f.connectionId } }),
+      audit: { action: 'connection.tested' },
     },
   },
 };

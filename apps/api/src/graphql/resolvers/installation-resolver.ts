@@ -11,6 +11,7 @@ import {
   Query,
   Resolver,
 } from 'type-graphql';
+import { auditContextOf } from '../../services/audit-actor.js';
 import {
   createConnection,
   deleteConnection,
@@ -112,7 +113,12 @@ class TestConnectionPayload {
 
 const actorOf = (ctx: RequestContext): CatalogActor => {
   const auth = requireAuth(ctx);
-  return { tenantId: auth.actor.tenantId, userId: auth.userId, ability: auth.ability };
+  return {
+    tenantId: auth.actor.tenantId,
+    userId: auth.userId,
+    ability: auth.ability,
+    audit: auditContextOf(ctx, auth),
+  };
 };
 
 const installationId = (id: string, field: string) => uuidFromGlobalId(id, 'Installation', field);

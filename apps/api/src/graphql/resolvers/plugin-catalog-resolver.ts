@@ -14,6 +14,7 @@ import {
   Root,
 } from 'type-graphql';
 import { notFound } from '../../errors.js';
+import { auditContextOf } from '../../services/audit-actor.js';
 import {
   getPlugin,
   listApprovedVersions,
@@ -77,7 +78,12 @@ class PluginVersionPayload {
 
 const actorOf = (ctx: RequestContext): CatalogActor => {
   const auth = requireAuth(ctx);
-  return { tenantId: auth.actor.tenantId, userId: auth.userId, ability: auth.ability };
+  return {
+    tenantId: auth.actor.tenantId,
+    userId: auth.userId,
+    ability: auth.ability,
+    audit: auditContextOf(ctx, auth),
+  };
 };
 
 const versionPayload = (row: Parameters<typeof PluginVersion.from>[0]) =>
