@@ -105,6 +105,13 @@ export const configSchema = z.object({
       (entries) => entries.every(isEgressEntry),
       'comma-separated IP addresses, CIDRs (10.0.0.0/8, ::1/128) or host names',
     ),
+  /** Port of the inbound SMTP listener (e-mail triggers), on API_HOST. 0 turns it off. */
+  ROSTER_INBOUND_SMTP_PORT: z.coerce.number().int().min(0).max(65_535).default(2525),
+  /** Domain of e-mail trigger addresses (`<local part>@<domain>`); its MX should point here. */
+  ROSTER_INBOUND_EMAIL_DOMAIN: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i, 'a domain name such as inbound.example.com')
+    .default('inbound.roster.test'),
 });
 
 export type Config = z.infer<typeof configSchema>;
