@@ -9,6 +9,7 @@ import {
   registerModelVersion,
   resolveDecisionReview,
   setDecisionPolicy,
+  shadowComparison,
 } from '@roster/inference';
 import { type RunningWorkerPool, runWorkerPool } from '@roster/worker';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -219,7 +220,11 @@ describe('rollouts', () => {
     );
     expect(decisions.rows).toEqual([{ model_version_id: t.versionId }]);
     expect(run.steps.map((s) => [s.stepId, s.status])).toEqual([['classify', 'succeeded']]);
-    expect(shadow.stage).toBe('shadow');
+    const report = await shadowComparison(db.appPool, t.tenantId, shadow.id);
+    expect(report).toMatchObject({ compared: 1, reviewed: 0, shadowHumanAgreement: null });
+    expect(report.agreementWithLive).toBe(
+      shadowResult.result.label === (run.output as { label: string }).label ? 1 : 0,
+    );
   });
 
   it('a canary rolls back by itself when its error rate passes the limit, audited', async () => {

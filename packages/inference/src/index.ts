@@ -158,3 +158,4 @@ export {
   type RunnerServiceOptions,
 } from './store/runner-service.js';
 export { type EnsureServingInput, ensureModelServing, type Serving } from './store/seed.js';
+export { shadowComparison } from './store/shadow-report.js';

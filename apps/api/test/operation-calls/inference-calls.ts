@@ -94,6 +94,10 @@ const calls: DomainCalls = {
       variables: (f) => ({ id: f.modelVersionId }),
     },
     runnerPools: { query: `{ runnerPools { name } }` },
+    shadowReport: {
+      query: `query($id: ID!) { shadowReport(deploymentId: $id) { compared } }`,
+      variables: (f) => ({ id: f.canaryId }),
+    },
     registerModelVersion: {
       query: REGISTER,
       variables: () => ({

@@ -15,6 +15,7 @@ import {
   promoteDeployment,
   registerModelVersion,
   rollbackDeployment,
+  shadowComparison,
 } from '@roster/inference';
 import { GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
 import {
@@ -46,6 +47,7 @@ import {
   Model,
   ModelVersion,
   RunnerPool,
+  ShadowReportType,
 } from '../types/inference.js';
 
 export const ModelConnection = Connection('Model', Model, (m) =>
@@ -217,6 +219,23 @@ export class InferenceResolver {
     );
     if (!row) throw notFound('That model version');
     return ModelVersion.from(row);
+  }
+
+  @Query(() => ShadowReportType, {
+    description: "How a shadow deployment's labels compare with live's and reviewers'.",
+  })
+  @Can('read', 'Deployment')
+  async shadowReport(
+    @Arg('deploymentId', () => ID) deploymentId: string,
+    @Ctx() ctx: RequestContext,
+  ) {
+    const { actor } = requireAuth(ctx);
+    const report = await shadowComparison(
+      ctx.appPool,
+      actor.tenantId,
+      uuidFromGlobalId(deploymentId, 'Deployment', 'deploymentId'),
+    );
+    return Object.assign(new ShadowReportType(), report);
   }
 
   @Query(() => [RunnerPool])

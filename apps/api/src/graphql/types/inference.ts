@@ -118,3 +118,15 @@ export class InferResult {
   @Field(() => String, { description: 'sha-256 of the canonical input.' }) fingerprint!: string;
   @Field(() => Float, { nullable: true }) latencyMs!: number | null;
 }
+
+@ObjectType('ShadowReport', {
+  description: "A shadow deployment's agreement with live and with reviewers.",
+})
+export class ShadowReportType {
+  @Field(() => Int, { description: 'Run steps scored by both shadow and live.' }) compared!: number;
+  @Field(() => Int, { description: 'Of those, steps where a person gave the label.' })
+  reviewed!: number;
+  @Field(() => Float, { nullable: true }) agreementWithLive!: number | null;
+  @Field(() => Float, { nullable: true }) shadowHumanAgreement!: number | null;
+  @Field(() => Float, { nullable: true }) liveHumanAgreement!: number | null;
+}
