@@ -58,6 +58,8 @@ export interface RequestContext {
   /** Evict from it when a credential stops being valid (revocation, sign-out). */
   authCache: AuthCache;
   marketplace: MarketplaceOptions;
+  /** Domain of e-mail trigger addresses (ROSTER_INBOUND_EMAIL_DOMAIN). Default inbound.roster.test. */
+  inboundEmailDomain?: string;
 }
 
 export function requireAuth(ctx: RequestContext): Authenticated {

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
 import { ApiKeyResolver } from './resolvers/api-key-resolver.js';
+import { EmailTriggerResolver } from './resolvers/email-trigger-resolver.js';
 import { IdentityResolver } from './resolvers/identity-resolver.js';
 import { InferenceResolver } from './resolvers/inference-resolver.js';
 import { InstallationResolver } from './resolvers/installation-resolver.js';
@@ -30,6 +31,7 @@ export function apiSchema(): GraphQLSchema {
       InferenceResolver,
       PluginCatalogResolver,
       InstallationResolver,
+      EmailTriggerResolver,
     ],
     orphanedTypes: [Tenant, Workflow],
     // Inputs are checked by the services with messages that name the field; no class-validator.
