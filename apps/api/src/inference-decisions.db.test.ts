@@ -183,6 +183,41 @@ describe('decision steps', () => {
   });
 });
 
+describe('a decision recorded by a process that stopped before resuming the run', () => {
+  it('is acted on by the next claim of the pool', async () => {
+    const t = await servingTenant(db);
+    const workflowId = await decisionWorkflow(t.tenantId);
+    await setDecisionPolicy(db.appPool, t.tenantId, { workflowId, default: 0 });
+    const { runId } = await startRun(db.appPool, t.tenantId, { workflowId, input: { values } });
+    await runUntil(t.tenantId, runId, ['waiting']);
+    const { rows } = await db.ownerPool.query(
+      `SELECT id, fingerprint FROM inference_requests WHERE tenant_id = $1 AND run_id = $2`,
+      [t.tenantId, runId],
+    );
+    // What settleRequests committed before the crash: the decision, request done, no resume.
+    await db.ownerPool.query(
+      `UPDATE inference_requests SET status = 'done' WHERE tenant_id = $1 AND id = $2`,
+      [t.tenantId, rows[0].id],
+    );
+    await db.ownerPool.query(
+      `INSERT INTO decisions (tenant_id, run_id, step_id, request_id, model_version_id, label, confidence,
+          scores, fingerprint, threshold, auto_decided, created_at)
+       VALUES ($1, $2, 'classify', $3, $4, 'spam', 0.7, '{"ham":0.3,"spam":0.7}', $5, 0, true, now() - interval '1 minute')`,
+      [t.tenantId, runId, rows[0].id, t.versionId, rows[0].fingerprint],
+    );
+    const service = createRunnerService(db.appPool, { resumeSweepMs: 0 });
+    const who = await service.authenticate(t.token);
+    const { runnerId } = await service.register(who, {
+      name: 'sweeper',
+      version: 't',
+      capabilities: { providers: ['cpu'], memoryBytes: 1, maxBatch: 1, threads: 1 },
+    });
+    await service.claim(who, { runnerId, maxItems: 1, leaseSeconds: 5, waitMs: 0 });
+    const run = await runUntil(t.tenantId, runId, ['succeeded', 'failed']);
+    expect(run.output).toMatchObject({ label: 'spam', decidedBy: 'model' });
+  });
+});
+
 describe('rollouts', () => {
   it('a shadow deployment scores the input but never changes the run', async () => {
     const t = await servingTenant(db);

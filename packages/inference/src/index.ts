@@ -102,6 +102,7 @@ export {
   applyResumes,
   DEFAULT_THRESHOLDS,
   type DecisionOutput,
+  pendingResumes,
   type Resume,
   resolveDecisionReview,
   setDecisionPolicy,

@@ -247,6 +247,56 @@ export async function applyResumes(
 }
 
 /**
+ * Decisions that acted (auto-decided) but whose step still waits: the process that recorded them
+ * stopped before it resumed the run. Older than `graceMs` so an in-flight resume is not raced.
+ */
+export async function pendingResumes(
+  pool: Pool,
+  tenantId: string,
+  graceMs = 5000,
+): Promise<Resume[]> {
+  return withTenant(pool, tenantId, async ({ client }) => {
+    const { rows } = await client.query<{
+      id: string;
+      run_id: string;
+      step_id: string;
+      label: string;
+      confidence: number;
+      scores: Record<string, number>;
+      sha256: string;
+      model_version_id: string;
+      fingerprint: string;
+      threshold: number;
+    }>(
+      `SELECT d.id, d.run_id, d.step_id, d.label, d.confidence, d.scores, v.sha256, d.model_version_id,
+              d.fingerprint, d.threshold
+         FROM decisions d
+         JOIN step_runs s ON s.tenant_id = d.tenant_id AND s.run_id = d.run_id AND s.step_id = d.step_id
+         JOIN model_versions v ON v.tenant_id = d.tenant_id AND v.id = d.model_version_id
+        WHERE d.tenant_id = $1 AND d.auto_decided AND s.status = 'waiting'
+          AND d.created_at < now() - make_interval(secs => $2)
+        LIMIT 100`,
+      [tenantId, graceMs / 1000],
+    );
+    return rows.map((d) => ({
+      runId: d.run_id,
+      stepId: d.step_id,
+      output: {
+        decisionId: d.id,
+        label: d.label,
+        confidence: d.confidence,
+        scores: d.scores,
+        modelVersion: d.sha256,
+        modelVersionId: d.model_version_id,
+        fingerprint: d.fingerprint,
+        threshold: d.threshold,
+        decidedBy: 'model' as const,
+      },
+    }));
+  });
+}
+
+/**
  * A person's answer to a decision's review task: their label replaces the model's, the decision
  * records it, and the run moves on with it.
  */

@@ -13,7 +13,7 @@ import type {
   RegisterRequest,
   RegisterResponse,
 } from '../runner-protocol.js';
-import { applyResumes, type Resume, settleRequests } from './decisions.js';
+import { applyResumes, pendingResumes, type Resume, settleRequests } from './decisions.js';
 import {
   HEARTBEAT_INTERVAL_MS,
   heartbeatRunner,
@@ -27,6 +27,11 @@ import { modelFile } from './registry.js';
 export interface RunnerServiceOptions {
   /** How often an empty long-poll claim looks again, ms. Default 50. */
   claimPollMs?: number;
+  /**
+   * How often (per tenant, on claims) to resume runs whose decision was recorded but not acted on
+   * because a process stopped in between. Default 10 000 ms.
+   */
+  resumeSweepMs?: number;
   /** Errors after commit (a run that could not be resumed); default: ignored. */
   onError?: (error: unknown, context: Record<string, unknown>) => void;
 }
@@ -63,6 +68,15 @@ export function createRunnerService(pool: Pool, options: RunnerServiceOptions = 
       options.onError?.(error, { runId: r.runId, stepId: r.stepId }),
     );
 
+  const sweepMs = options.resumeSweepMs ?? 10_000;
+  const lastSweep = new Map<string, number>();
+  const sweep = async (who: PoolIdentity) => {
+    const now = Date.now();
+    if (now - (lastSweep.get(who.tenantId) ?? 0) < sweepMs) return;
+    lastSweep.set(who.tenantId, now);
+    await resume(who, await pendingResumes(pool, who.tenantId));
+  };
+
   return {
     authenticate: (token) => resolvePoolToken(pool, token),
 
@@ -80,6 +94,7 @@ export function createRunnerService(pool: Pool, options: RunnerServiceOptions = 
 
     async claim(who, body, signal) {
       const until = Date.now() + Math.min(body.waitMs, MAX_CLAIM_WAIT_MS);
+      await sweep(who);
       for (;;) {
         const resumes: Resume[] = [];
         const out = await claimRequests(pool, who, body, settle(who, resumes));
