@@ -183,6 +183,51 @@ describe('decision steps', () => {
   });
 });
 
+describe('a decision no runner could score', () => {
+  it('opens a review task (the run is never lost to a model failure)', async () => {
+    const t = await servingTenant(db);
+    const workflowId = await decisionWorkflow(t.tenantId);
+    await setDecisionPolicy(db.appPool, t.tenantId, { workflowId, default: 0 });
+    const { runId } = await startRun(db.appPool, t.tenantId, { workflowId, input: { values } });
+    await runUntil(t.tenantId, runId, ['waiting']);
+    const service = createRunnerService(db.appPool);
+    const who = await service.authenticate(t.token);
+    const { runnerId } = await service.register(who, {
+      name: 'broken',
+      version: 't',
+      capabilities: { providers: ['cpu'], memoryBytes: 1, maxBatch: 1, threads: 1 },
+    });
+    const { items } = await waitFor('the request to be claimable', async () => {
+      const out = await service.claim(who, { runnerId, maxItems: 1, leaseSeconds: 30, waitMs: 0 });
+      return out.items.length > 0 ? out : undefined;
+    });
+    await service.complete(who, {
+      runnerId,
+      results: [],
+      errors: [
+        {
+          requestId: items[0]!.requestId,
+          code: 'INPUT_INVALID',
+          message: 'bad row',
+          retryable: false,
+        },
+      ],
+    });
+    const { rows } = await db.ownerPool.query(
+      'SELECT status, labels, data FROM review_tasks WHERE tenant_id = $1 AND run_id = $2',
+      [t.tenantId, runId],
+    );
+    expect(rows).toEqual([
+      {
+        status: 'open',
+        labels: [...LABELS],
+        data: expect.objectContaining({ reason: 'INFERENCE_FAILED' }),
+      },
+    ]);
+    expect((await getRun(db.appPool, t.tenantId, runId)).status).toBe('waiting');
+  });
+});
+
 describe('a decision recorded by a process that stopped before resuming the run', () => {
   it('is acted on by the next claim of the pool', async () => {
     const t = await servingTenant(db);

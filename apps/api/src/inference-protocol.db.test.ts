@@ -204,4 +204,25 @@ describe('/runner/v1 leases', () => {
     expect(twice.status).toBe(200);
     expect(twice.body).toMatchObject({ accepted: 0, rejected: [{ requestId: id }] });
   });
+
+  it('fails a request whose deadline passed instead of handing it out', async () => {
+    const t = await servingTenant(db);
+    const [late, fresh] = await enqueueDense(db.appPool, t, 2);
+    await db.ownerPool.query(
+      `UPDATE inference_requests SET deadline_at = now() - interval '1 second' WHERE id = $1`,
+      [late],
+    );
+    const runner = await registerRunner(t.token);
+    const claimed = await call(t.token, runnerPaths.claim, {
+      runnerId: runner,
+      maxItems: 5,
+      leaseSeconds: 30,
+    });
+    expect(claimed.body.items.map((i: { requestId: string }) => i.requestId)).toEqual([fresh]);
+    const { rows } = await db.ownerPool.query(
+      'SELECT status, error FROM inference_requests WHERE id = $1',
+      [late],
+    );
+    expect(rows[0]).toMatchObject({ status: 'failed', error: { code: 'DEADLINE_EXCEEDED' } });
+  });
 });

@@ -132,10 +132,12 @@ export async function claimRequests(
   who: PoolIdentity,
   body: { runnerId: string; maxItems: number; leaseSeconds: number },
   onSettled: OnSettled,
+  /** Also fail requests past their deadline or attempts (a scan of the pool's queue). Default true. */
+  expireFirst = true,
 ): Promise<ClaimOutcome> {
   return withTenant(pool, who.tenantId, async ({ client }) => {
     await touchRunner(client, who, body.runnerId);
-    const expired = await expire(client, who);
+    const expired = expireFirst ? await expire(client, who) : [];
     if (expired.length > 0) await onSettled(client, expired);
     const { rows } = await client.query<{
       id: string;

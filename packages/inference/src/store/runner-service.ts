@@ -70,6 +70,7 @@ export function createRunnerService(pool: Pool, options: RunnerServiceOptions = 
 
   const sweepMs = options.resumeSweepMs ?? 10_000;
   const lastSweep = new Map<string, number>();
+  const lastExpire = new Map<string, number>();
   const sweep = async (who: PoolIdentity) => {
     const now = Date.now();
     if (now - (lastSweep.get(who.tenantId) ?? 0) < sweepMs) return;
@@ -97,7 +98,11 @@ export function createRunnerService(pool: Pool, options: RunnerServiceOptions = 
       await sweep(who);
       for (;;) {
         const resumes: Resume[] = [];
-        const out = await claimRequests(pool, who, body, settle(who, resumes));
+        // The expiry scan runs at most once a second per pool, not on every poll.
+        const now = Date.now();
+        const expireFirst = now - (lastExpire.get(who.poolId) ?? 0) >= 1000;
+        if (expireFirst) lastExpire.set(who.poolId, now);
+        const out = await claimRequests(pool, who, body, settle(who, resumes), expireFirst);
         await resume(who, resumes);
         if (out.items.length > 0 || Date.now() >= until || signal?.aborted) return out;
         await new Promise((r) => setTimeout(r, Math.min(pollMs, until - Date.now())));
