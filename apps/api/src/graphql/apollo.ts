@@ -28,6 +28,8 @@ export interface GraphqlOptions {
   /** Called for every field a resolver resolves (metrics; tests use it to prove none ran). */
   onFieldResolved?: () => void;
   marketplace?: MarketplaceOptions;
+  /** Domain of inbound e-mail trigger addresses (ROSTER_INBOUND_EMAIL_DOMAIN). */
+  inboundEmailDomain?: string;
 }
 
 /** W3C trace context: reuse the caller's trace id when a valid `traceparent` comes in. */
@@ -137,6 +139,7 @@ export async function registerGraphql(
         signal,
         authCache,
         marketplace: options.marketplace ?? {},
+        ...(options.inboundEmailDomain ? { inboundEmailDomain: options.inboundEmailDomain } : {}),
       };
       if (context.auth) {
         const { actor } = context.auth;

@@ -12,7 +12,7 @@ import {
   loadOrCreateLocalMasterKey,
 } from '@roster/plugin-host';
 import { createLogger } from '@roster/telemetry';
-import { ROSTER_EXECUTORS_MODULE, startWorkers } from '@roster/worker';
+import { ROSTER_EXECUTORS_MODULE, startInboundEmail, startWorkers } from '@roster/worker';
 import { Shutdown } from '../shutdown.js';
 import { loadOrCreateAuditSigningKey } from './audit/signing-key.js';
 
@@ -100,6 +100,7 @@ export async function up(config: Config, { say, exit, workers = 1 }: UpOptions):
       appPool,
       logger,
       production: config.NODE_ENV === 'production',
+      inboundEmailDomain: config.ROSTER_INBOUND_EMAIL_DOMAIN,
       marketplace: {
         keyProvider: createLocalKeyProvider({
           masterKey,
@@ -110,6 +111,17 @@ export async function up(config: Config, { say, exit, workers = 1 }: UpOptions):
       },
     });
     shutdown.add('API', () => api.close());
+    if (config.ROSTER_INBOUND_SMTP_PORT > 0) {
+      const inbound = await startInboundEmail({
+        pool: appPool,
+        port: config.ROSTER_INBOUND_SMTP_PORT,
+        host: config.API_HOST,
+      });
+      shutdown.add('inbound SMTP', () => inbound.close());
+      say(
+        `✓ Inbound e-mail triggers: SMTP on ${config.API_HOST}:${inbound.port} (@${config.ROSTER_INBOUND_EMAIL_DOMAIN})`,
+      );
+    }
     await api.listen({ host: config.API_HOST, port: config.API_PORT });
     const base = `http://${config.API_HOST.includes(':') ? `[${config.API_HOST}]` : config.API_HOST}:${config.API_PORT}`;
     say('✓ Roster is up:');
