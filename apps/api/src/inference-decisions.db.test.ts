@@ -135,6 +135,21 @@ describe('decision steps', () => {
       modelVersion: t.sha256,
       decidedBy: 'model',
     });
+    const audit = await db.ownerPool.query(
+      `SELECT data FROM audit_events WHERE tenant_id = $1 AND run_id = $2 AND kind = 'decision.recorded'`,
+      [t.tenantId, runId],
+    );
+    expect(audit.rows).toEqual([
+      {
+        data: expect.objectContaining({
+          model: 'triage',
+          modelVersion: t.sha256,
+          label: decision.label,
+          outcome: 'auto',
+          threshold: 0,
+        }),
+      },
+    ]);
   });
 
   it('below the threshold: opens a review task instead, and a person’s label replaces the model’s', async () => {

@@ -72,17 +72,32 @@ export async function setDecisionPolicy(
        DO UPDATE SET default_threshold = EXCLUDED.default_threshold, per_label = EXCLUDED.per_label, updated_at = now()`,
       [tenantId, policy.workflowId, policy.default, policy.perLabel ?? {}],
     );
+    const labels = Object.entries(policy.perLabel ?? {})
+      .map(([l, t]) => `${l} ${t}`)
+      .join(', ');
     await client.query(
       `INSERT INTO audit_events (tenant_id, kind, data, subject_type, subject_id)
-       VALUES ($1, 'decision_policy.set', $2, 'Policy', $3)`,
-      [tenantId, policy, policy.workflowId ?? 'tenant'],
+       VALUES ($1, 'policy.changed', $2, 'Policy', $3)`,
+      [
+        tenantId,
+        {
+          policy: 'review-thresholds',
+          summary: `${policy.workflowId ? `workflow ${policy.workflowId}` : 'tenant default'}: threshold ${policy.default}${labels ? ` (per label: ${labels})` : ''}`,
+          workflowId: policy.workflowId,
+          default: policy.default,
+          perLabel: policy.perLabel ?? {},
+        },
+        policy.workflowId ?? 'tenant',
+      ],
     );
   });
 }
 
 async function versionInfo(client: Queryable, tenantId: string, versionId: string) {
-  const { rows } = await client.query<{ labels: string[]; sha256: string }>(
-    'SELECT labels, sha256 FROM model_versions WHERE tenant_id = $1 AND id = $2',
+  const { rows } = await client.query<{ labels: string[]; sha256: string; model: string }>(
+    `SELECT v.labels, v.sha256, m.name AS model FROM model_versions v
+       JOIN models m ON m.tenant_id = v.tenant_id AND m.id = v.model_id
+      WHERE v.tenant_id = $1 AND v.id = $2`,
     [tenantId, versionId],
   );
   return rows[0]!;
@@ -118,7 +133,7 @@ export async function settleRequests(
   const resumes: Resume[] = [];
   for (const r of settled) {
     if (r.origin !== 'decision' || r.shadow || !r.runId || !r.stepId) continue;
-    const { labels, sha256 } = await versionInfo(client, tenantId, r.modelVersionId);
+    const { labels, sha256, model } = await versionInfo(client, tenantId, r.modelVersionId);
     let decision: ReturnType<typeof decide> | undefined;
     let problem = r.error?.message;
     if (r.status === 'done' && r.result) {
@@ -194,12 +209,15 @@ export async function settleRequests(
       [
         tenantId,
         r.runId,
+        // The shape @roster/audit's reports read (AUDIT_ACTIONS.decisionRecorded).
         {
-          step: r.stepId,
+          model,
+          modelVersion: sha256,
           label: decision.label,
           confidence: decision.confidence,
-          autoDecided: decision.autoDecided,
-          modelVersion: sha256,
+          threshold: decision.threshold,
+          outcome: decision.autoDecided ? 'auto' : 'review',
+          step: r.stepId,
         },
         decisionId,
       ],
