@@ -149,7 +149,8 @@ END
 $$;
 --> statement-breakpoint
 -- As in 0005, but successors and admitted runs are enqueued without NOTIFY unless p has 'notify',
--- and the step's own job (p.job) is completed in the same commit.
+-- the step's own job (p.job) is completed in the same commit, and the next step may be handed to
+-- the same worker (p.inlineJob, p.lockFor): the result is then 'applied:<job id>'.
 CREATE OR REPLACE FUNCTION roster_engine_transition(p jsonb) RETURNS text
   LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
 DECLARE
@@ -163,6 +164,7 @@ DECLARE
   step_row record;
   terminal boolean;
   v_woken int := 0;
+  v_inline bigint;
 BEGIN
   PERFORM set_config('app.tenant_id', v_tenant::text, true);
   -- The worker's job for this step is done once this commits, whatever the outcome: delete it
@@ -226,6 +228,17 @@ BEGIN
   IF p ? 'jobs' THEN
     v_woken := roster_engine_enqueue(p->'jobs');
   END IF;
+  -- The next step that this worker runs at once, in the task that ran this one: its job is
+  -- inserted already locked by the worker's pool, so no other worker takes it and no fetch (a
+  -- commit of its own) is needed; if the worker dies, unlocking its pool makes the job run again.
+  IF p ? 'inlineJob' AND p ? 'lockFor' THEN
+    INSERT INTO graphile_worker._private_jobs
+      (task_id, payload, run_at, max_attempts, priority, locked_by, locked_at, attempts)
+    SELECT t.id, (p->'inlineJob'->'payload')::json, now(), 25,
+           coalesce((p->'inlineJob'->>'priority')::smallint, 0), p->>'lockFor', now(), 1
+      FROM graphile_worker._private_tasks t WHERE t.identifier = p->'inlineJob'->>'identifier'
+    RETURNING id INTO v_inline;
+  END IF;
   IF p ? 'audit' THEN
     INSERT INTO audit_events (tenant_id, run_id, kind, data)
     SELECT v_tenant, v_run, e->>'kind', coalesce(e->'data', '{}'::jsonb) FROM jsonb_array_elements(p->'audit') e;
@@ -252,7 +265,7 @@ BEGIN
   IF p ? 'notify' AND v_woken > 0 THEN
     PERFORM pg_notify('jobs:insert', json_build_object('count', v_woken)::text);
   END IF;
-  RETURN 'applied';
+  RETURN CASE WHEN v_inline IS NULL THEN 'applied' ELSE 'applied:' || v_inline END;
 END
 $$;
 --> statement-breakpoint

@@ -12,6 +12,7 @@ import {
 import { run, type WorkerEvents } from 'graphile-worker';
 import type { CallbackEgressOptions } from './callback-delivery.js';
 import { beat, forget, sweepDeadPools, unlockPools } from './heartbeat.js';
+import { InlineJobs } from './inline-jobs.js';
 import { rosterStep } from './tasks/roster_step.js';
 import { TRIGGER_CRONTAB, triggerTasks } from './trigger-tasks.js';
 
@@ -36,6 +37,11 @@ export interface WorkerPoolOptions extends EngineOptions {
   callbacks?: CallbackEgressOptions;
   /** graphile-worker's event emitter, to observe jobs and the local queue. Default: a fresh one. */
   events?: WorkerEvents;
+  /**
+   * Run a run's next step in the task that ran the previous one (its job inserted locked by this
+   * pool), up to 20 steps or 250 ms per task. Saves a fetch, and its commit, per step. Default true.
+   */
+  inlineSteps?: boolean;
 }
 
 export interface RunningWorkerPool {
@@ -57,6 +63,7 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<Running
   });
   const events: WorkerEvents = options.events ?? new EventEmitter();
   let poolId = '';
+  const inlineJobs = new InlineJobs(pool, () => poolId);
   let nudge: (jobs: number) => void = () => {};
   events.on('pool:create', ({ workerPool }) => {
     poolId = workerPool.id;
@@ -68,6 +75,15 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<Running
     ...(options.definitions ? { definitions: options.definitions } : {}),
     // Transitions do not NOTIFY (that serialises their commits); the pool wakes its own queue.
     wake: (jobs) => nudge(jobs),
+    ...(options.inlineSteps === false
+      ? {}
+      : {
+          inline: {
+            lockFor: () => poolId,
+            settle: (jobId: string, outcome: 'complete' | 'release') =>
+              inlineJobs.settle(jobId, outcome),
+          },
+        }),
   });
   const runner = await run({
     connectionString: options.appUrl,
@@ -103,6 +119,7 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<Running
   timers.push(
     setInterval(
       safely(async () => {
+        await inlineJobs.retry();
         await sweepDeadPools(pool, heartbeatMs * 3);
         await sweepDeadlines(pool);
         await sweepAdmissions(pool, options);

@@ -11,11 +11,12 @@ import { evaluate } from './expressions.js';
 import { expressionScope, loadRunContext } from './run-context.js';
 import type { StepJob } from './step-job.js';
 import {
+  parseTransitionResult,
   runnableJobs,
   stepJob,
   type TransitionResult,
   type TransitionSpec,
-  transition,
+  transitionRaw,
 } from './transition.js';
 
 export interface StepBase {
@@ -31,8 +32,12 @@ export interface StepBase {
   wake?: (jobs: number) => void;
   /** graphile-worker id of the job running this step (completed by the transition). */
   jobId?: string;
-  /** Applies a transition (a worker's TransitionBatcher). Default: one statement of its own. */
-  apply?: (spec: TransitionSpec) => Promise<TransitionResult>;
+  /** Applies a transition, raw result (a worker's TransitionBatcher). Default: its own statement. */
+  apply?: (spec: TransitionSpec) => Promise<string>;
+  /** Set by the step runner: hand the next step to this worker's pool (inserted locked by it). */
+  lockFor?: string;
+  /** Set by applyTransition: the next step's job, locked for this worker, and its payload. */
+  inline?: { jobId: string; job: StepJob };
 }
 
 /** Runs a transition, then wakes the worker (or has the transition notify when there is none). */
@@ -41,7 +46,11 @@ export async function applyTransition(
   spec: TransitionSpec,
 ): Promise<TransitionResult> {
   if (!base.wake) spec.notify = true;
-  const result = await (base.apply ? base.apply(spec) : transition(base.pool, spec));
+  const raw = await (base.apply ? base.apply(spec) : transitionRaw(base.pool, spec));
+  const { result, inlineJobId } = parseTransitionResult(raw);
+  if (inlineJobId !== undefined && spec.inlineJob) {
+    base.inline = { jobId: inlineJobId, job: spec.inlineJob.payload as StepJob };
+  }
   if (base.wake && (result === 'applied' || result === 'deadline')) {
     const jobs = result === 'deadline' ? 1 : runnableJobs(spec);
     if (jobs > 0) base.wake(jobs);
@@ -72,7 +81,10 @@ export async function succeedStep(
     runStatus: 'running',
     audit: [{ kind: 'step.succeeded', data: { step: stepId, attempt: job.a } }],
   };
-  if (next.kind === 'step') {
+  if (next.kind === 'step' && base.lockFor !== undefined) {
+    spec.inlineJob = stepJob(job, next.stepId, 1);
+    spec.lockFor = base.lockFor;
+  } else if (next.kind === 'step') {
     spec.jobs = [stepJob(job, next.stepId, 1)];
   } else if (next.kind === 'end') {
     spec.runStatus = 'succeeded';

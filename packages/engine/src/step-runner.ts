@@ -35,6 +35,19 @@ export interface StepRunnerDeps {
    * true; tests that count statements may turn it off.
    */
   batchTransitions?: boolean;
+  /**
+   * Run a run's next step in the same task, without a fetch: its job is inserted locked by this
+   * pool (`lockFor()`), and `settle` completes or releases such a job when no transition did
+   * (a step skipped or a step that threw). Up to `maxSteps` steps or `maxMs` per task, so one
+   * long run cannot hold a worker slot from other tenants for long. Absent: every step is a
+   * job fetched from the queue.
+   */
+  inline?: {
+    lockFor: () => string;
+    settle: (jobId: string, outcome: 'complete' | 'release') => Promise<void>;
+    maxSteps?: number;
+    maxMs?: number;
+  };
 }
 
 export type StepRunResult = TransitionResult | 'skipped';
@@ -61,14 +74,63 @@ export function createStepRunner(
     ).then((r) => r.definition);
   };
 
-  return async (job, jobId) => {
+  const runOne = async (
+    job: StepJob,
+    jobId: string | undefined,
+    lockFor: string | undefined,
+  ): Promise<{ result: StepRunResult; inline?: StepBase['inline'] }> => {
+    const base = await prepare(job, jobId, lockFor);
+    const result = await runStep(base);
+    return base.inline ? { result, inline: base.inline } : { result };
+  };
+
+  const prepare = async (job: StepJob, jobId: string | undefined, lockFor: string | undefined) => {
     const definition = await definitionOf(job);
-    const stepId = job.s ?? definition.start;
-    const { step, scope } = getStep(definition, stepId);
-    const base: StepBase = { job, stepId, definition, pool: deps.pool, random };
+    const base: StepBase = {
+      job,
+      stepId: job.s ?? definition.start,
+      definition,
+      pool: deps.pool,
+      random,
+    };
     if (deps.wake) base.wake = deps.wake;
     if (jobId !== undefined) base.jobId = jobId;
     if (batcher) base.apply = (spec) => batcher.apply(spec);
+    if (lockFor !== undefined) base.lockFor = lockFor;
+    return base;
+  };
+
+  return async (job, jobId) => {
+    const inline = deps.inline;
+    if (!inline) return (await runOne(job, jobId, undefined)).result;
+    const maxSteps = inline.maxSteps ?? 20;
+    const until = Date.now() + (inline.maxMs ?? 250);
+    let current = job;
+    let currentId = jobId;
+    for (let n = 1; ; n++) {
+      const handOff = n < maxSteps && Date.now() < until ? inline.lockFor() : undefined;
+      let outcome: Awaited<ReturnType<typeof runOne>>;
+      try {
+        outcome = await runOne(current, currentId, handOff);
+      } catch (err) {
+        // This task holds the lock of an inline job: hand it back so it runs again.
+        if (n > 1 && currentId !== undefined) await inline.settle(currentId, 'release');
+        throw err;
+      }
+      // A skipped inline step made no transition, which would have completed its job.
+      if (n > 1 && outcome.result === 'skipped' && currentId !== undefined) {
+        await inline.settle(currentId, 'complete');
+      }
+      if (!outcome.inline) return outcome.result;
+      current = outcome.inline.job;
+      currentId = outcome.inline.jobId;
+    }
+  };
+
+  async function runStep(base: StepBase): Promise<StepRunResult> {
+    const { job, definition } = base;
+    const stepId = base.stepId;
+    const { step, scope } = getStep(definition, stepId);
     if (UNSUPPORTED.has(step.type) || scope.kind !== 'root') {
       return failStep(
         base,
@@ -103,7 +165,7 @@ export function createStepRunner(
           : new StepFailure('STEP_ERROR', (err as Error)?.message ?? String(err), { cause: err });
       return failStep(base, failure);
     }
-  };
+  }
 }
 
 async function execute(

@@ -1,11 +1,12 @@
 import type { Pool } from '@roster/db';
-import { type TransitionResult, type TransitionSpec, transition } from './transition.js';
+import { type TransitionSpec, transitionRaw } from './transition.js';
 
 const BATCH_SQL = 'SELECT roster_engine_transitions($1::jsonb) AS results';
 
 interface Pending {
   spec: TransitionSpec;
-  resolve: (result: TransitionResult) => void;
+  /** roster_engine_transition's raw result (see parseTransitionResult). */
+  resolve: (result: string) => void;
   reject: (error: unknown) => void;
 }
 
@@ -25,7 +26,7 @@ export class TransitionBatcher {
     private readonly maxBatch = 100,
   ) {}
 
-  apply(spec: TransitionSpec): Promise<TransitionResult> {
+  apply(spec: TransitionSpec): Promise<string> {
     return new Promise((resolve, reject) => {
       this.queue.push({ spec, resolve, reject });
       if (!this.inFlight) void this.flush();
@@ -37,12 +38,12 @@ export class TransitionBatcher {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
       if (batch.length === 1) {
-        await settle(batch[0] as Pending, transition(this.pool, (batch[0] as Pending).spec));
+        await settle(batch[0] as Pending, transitionRaw(this.pool, (batch[0] as Pending).spec));
         continue;
       }
       batch.sort((a, b) => (a.spec.run < b.spec.run ? -1 : a.spec.run > b.spec.run ? 1 : 0));
       try {
-        const { rows } = await this.pool.query<{ results: TransitionResult[] }>({
+        const { rows } = await this.pool.query<{ results: string[] }>({
           name: 'roster_engine_transitions',
           text: BATCH_SQL,
           values: [JSON.stringify(batch.map((p) => p.spec))],
@@ -52,14 +53,14 @@ export class TransitionBatcher {
           p.resolve(results[i] ?? 'missing');
         });
       } catch {
-        await Promise.all(batch.map((p) => settle(p, transition(this.pool, p.spec))));
+        await Promise.all(batch.map((p) => settle(p, transitionRaw(this.pool, p.spec))));
       }
     }
     this.inFlight = false;
   }
 }
 
-async function settle(p: Pending, result: Promise<TransitionResult>): Promise<void> {
+async function settle(p: Pending, result: Promise<string>): Promise<void> {
   try {
     p.resolve(await result);
   } catch (err) {

@@ -48,20 +48,39 @@ export interface TransitionSpec {
   notify?: true;
   /** graphile-worker id of the job that ran this step: completed in the same commit. */
   job?: string;
+  /**
+   * The next step's job, to be run by this worker in the same task: inserted locked by the
+   * pool `lockFor`; the result is then `applied:<job id>`.
+   */
+  inlineJob?: JobSpec;
+  lockFor?: string;
 }
 
 export type TransitionResult = 'applied' | 'duplicate' | 'stale' | 'missing' | 'deadline';
 
 const TRANSITION_SQL = 'SELECT roster_engine_transition($1::jsonb) AS result';
 
+/** What roster_engine_transition returned: the outcome, and the inline job it locked if any. */
+export function parseTransitionResult(raw: string | undefined): {
+  result: TransitionResult;
+  inlineJobId?: string;
+} {
+  if (raw?.startsWith('applied:')) return { result: 'applied', inlineJobId: raw.slice(8) };
+  return { result: (raw as TransitionResult | undefined) ?? 'missing' };
+}
+
 /** Runs one transition: its own transaction (a single statement), a prepared statement. */
-export async function transition(pool: Pool, spec: TransitionSpec): Promise<TransitionResult> {
-  const { rows } = await pool.query<{ result: TransitionResult }>({
+export async function transitionRaw(pool: Pool, spec: TransitionSpec): Promise<string> {
+  const { rows } = await pool.query<{ result: string }>({
     name: 'roster_engine_transition',
     text: TRANSITION_SQL,
     values: [JSON.stringify(spec)],
   });
   return rows[0]?.result ?? 'missing';
+}
+
+export async function transition(pool: Pool, spec: TransitionSpec): Promise<TransitionResult> {
+  return parseTransitionResult(await transitionRaw(pool, spec)).result;
 }
 
 /**
