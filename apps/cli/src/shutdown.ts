@@ -15,9 +15,9 @@ export class Shutdown {
   onSignals(exit: (code: number) => void): void {
     let firstAt = 0;
     const handler = (signal: NodeJS.Signals) => {
-      // Ctrl-C reaches the whole process group and npm forwards it too: a repeat within 2 s is the
-      // same keypress, not a second one.
-      if (this.running && Date.now() - firstAt < 2_000) return;
+      // Ctrl-C reaches the whole process group and npm forwards it too: a repeat within 5 s is the
+      // same keypress, not a second one (npm forwards it again once its shell child exits).
+      if (this.running && Date.now() - firstAt < 5_000) return;
       if (this.running) {
         this.say(`${signal} again: exiting now.`);
         exit(130);

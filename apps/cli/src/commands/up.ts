@@ -1,9 +1,10 @@
 import path from 'node:path';
-import { createApiServer, seedDemoTenant } from '@roster/api';
+import { createApiServer, DEMO_TENANT_SLUG, seedDemoTenant } from '@roster/api';
 import { signAllTenantDigests } from '@roster/audit';
 import type { Config } from '@roster/config';
 import { createPool, openDatabase } from '@roster/db';
 import { installWorkerSchema } from '@roster/engine';
+import { seedDemoInference, startDemoRunner } from '@roster/gpu-runners';
 import {
   createEgressPolicy,
   createHttpEgress,
@@ -15,6 +16,7 @@ import { createLogger } from '@roster/telemetry';
 import { ROSTER_EXECUTORS_MODULE, startInboundEmail, startWorkers } from '@roster/worker';
 import { Shutdown } from '../shutdown.js';
 import { loadOrCreateAuditSigningKey } from './audit/signing-key.js';
+import { loadOrCreateDemoRunnerToken } from './demo-runner-token.js';
 
 export interface UpOptions {
   say: (line: string) => void;
@@ -124,6 +126,17 @@ export async function up(config: Config, { say, exit, workers = 1 }: UpOptions):
     }
     await api.listen({ host: config.API_HOST, port: config.API_PORT });
     const base = `http://${config.API_HOST.includes(':') ? `[${config.API_HOST}]` : config.API_HOST}:${config.API_PORT}`;
+    if (config.ROSTER_SEED_DEMO) {
+      // The demo tenant's email-triage model, served by one CPU runner that pulls over /runner/v1.
+      const demo = await ownerPool.query('SELECT id FROM tenants WHERE slug = $1', [
+        DEMO_TENANT_SLUG,
+      ]);
+      const poolToken = await loadOrCreateDemoRunnerToken(config.ROSTER_HOME);
+      await seedDemoInference(appPool, demo.rows[0].id as string, { poolToken });
+      const runner = await startDemoRunner({ apiUrl: base, poolToken });
+      shutdown.add('demo runner', () => runner.stop());
+      say('✓ Demo model email-triage served by 1 CPU runner');
+    }
     say('✓ Roster is up:');
     say(`    GraphQL    ${base}/graphql`);
     say(`    health     ${base}/healthz`);

@@ -1,9 +1,11 @@
-// The executors `roster up` gives its worker processes (startWorkers' executorModule): connector
-// steps run installed marketplace plugins in the sandbox pool. The worker process parses its
+// The executors `roster up` gives its worker processes (startWorkers' executorModule): decision
+// steps go to the tenant's runner pool; connector steps run installed marketplace plugins in the
+// sandbox pool. The worker process parses its
 // configuration here, once, at boot.
 import { loadConfig } from '@roster/config';
 import { type Pool, withTenant } from '@roster/db';
 import { ExecutorRegistry, StepFailure } from '@roster/engine';
+import { createDecisionExecutor } from '@roster/inference';
 import {
   createConnectorExecutor,
   createEgressPolicy,
@@ -35,7 +37,7 @@ export default async function rosterExecutors({
     },
   });
   const pool = createPool(appUrl);
-  return new ExecutorRegistry().registerConnector(
+  return new ExecutorRegistry().registerDecision(createDecisionExecutor(pool)).registerConnector(
     createConnectorExecutor({
       inTenant: (tenantId, fn) => withTenant(pool, tenantId, ({ client }) => fn(client)),
       keyProvider,
