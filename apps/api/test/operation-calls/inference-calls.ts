@@ -74,11 +74,35 @@ async function fixture(api: TestApi, owner: MatrixOwner) {
     owner.token,
   );
   return {
+    tenantId: owner.tenantId,
     modelId: shared.modelId,
     modelVersionId: shared.modelVersionId,
     runnerPoolId: shared.poolId,
     canaryId: canary.createDeployment.deployment.id as string,
   };
+}
+
+/**
+ * Stands in for a runner of the matrix's pool for a few seconds: answers the tenant's first
+ * pending `infer` request (scores for labels a, b) so that the owner's infer succeeds.
+ */
+function answerOneInferRequest(api: TestApi, tenantId: string): void {
+  const until = Date.now() + 10_000;
+  const answer = async (): Promise<void> => {
+    while (Date.now() < until) {
+      const { rowCount } = await api.db.ownerPool.query(
+        `UPDATE inference_requests SET status = 'done', completed_at = now(), latency_ms = 1,
+                result = jsonb_build_object('requestId', id, 'scores', '[0.25, 0.75]'::jsonb,
+                                            'label', 'b', 'confidence', 0.75, 'latencyMs', 1)
+          WHERE tenant_id = $1 AND origin = 'infer' AND status = 'pending'`,
+        [tenantId],
+      );
+      if (rowCount) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  // The infer call under test reports a failure if nothing answers; a closed pool ends the loop.
+  answer().catch(() => undefined);
 }
 
 const calls: DomainCalls = {
@@ -103,30 +127,45 @@ const calls: DomainCalls = {
       variables: () => ({
         i: { model: 'matrix', fileBase64: MODEL_FILE, labels: ['a', 'b'], featurizer: FEATURIZER },
       }),
+      audit: { action: 'model_version.registered' },
     },
     createRunnerPool: {
       query: `mutation($i: CreateRunnerPoolInput!) { createRunnerPool(input: $i) { token } }`,
       variables: () => ({ i: { name: `pool-${++counter}-${Date.now()}` } }),
+      audit: { action: 'runner_pool.created' },
     },
     createDeployment: {
       query: `mutation($i: CreateDeploymentInput!) { createDeployment(input: $i) { deployment { stage } } }`,
       variables: (f) => ({
         i: { modelVersionId: f.modelVersionId, runnerPoolId: f.runnerPoolId, stage: 'SHADOW' },
       }),
+      audit: { action: 'deployment.created' },
     },
     promoteDeployment: {
       query: `mutation($i: DeploymentIdInput!) { promoteDeployment(input: $i) { deployment { stage } } }`,
       variables: (f) => ({ i: { id: f.canaryId } }),
+      audit: { action: 'deployment.promoted' },
     },
     rollbackDeployment: {
       query: `mutation($i: DeploymentIdInput!) { rollbackDeployment(input: $i) { deployment { status } } }`,
       variables: (f) => ({ i: { id: f.canaryId, reason: 'matrix' } }),
+      audit: { action: 'deployment.rolled_back' },
     },
     infer: {
       // No runner serves the matrix's pool: an allowed caller gets the deadline error.
       query: `mutation($i: InferInput!) { infer(input: $i) { label } }`,
-      variables: () => ({ i: { model: 'matrix', input: [1, 2, 3, 4], deadlineMs: 1 } }),
+      variables: (f) => ({
+        i: { model: 'matrix', input: [1, 2, 3, 4], deadlineMs: Number(f.inferDeadlineMs ?? 1) },
+      }),
       allowedErrors: ['CONFLICT'],
+      audit: {
+        action: 'model.inferred',
+        // The owner's call is answered (by a stand-in runner), so it succeeds.
+        prepare: async (api, f) => {
+          f.inferDeadlineMs = '5000';
+          answerOneInferRequest(api, f.tenantId as string);
+        },
+      },
     },
   },
 };

@@ -186,6 +186,24 @@ export async function inferSync(
       origin: 'infer',
       deadline,
     });
+    // Audited with the request it enqueues; the fingerprint stands for the input, which may be
+    // personal data and never enters the trail. The actor columns default to the caller's context.
+    await client.query(
+      `INSERT INTO audit_events (tenant_id, kind, data, subject_type, subject_id)
+       VALUES ($1, 'model.inferred', $2, 'Model', $3)`,
+      [
+        tenantId,
+        {
+          model: request.model,
+          modelVersionId: serve.modelVersionId,
+          modelVersion: serve.sha256,
+          deploymentId: serve.id,
+          requestId,
+          fingerprint,
+        },
+        serve.modelId,
+      ],
+    );
     return { requestId, serve };
   });
   for (let wait = 5; ; wait = Math.min(wait * 2, 50)) {

@@ -1,4 +1,3 @@
-import { withAuditContext } from '@roster/db';
 import {
   createDeployment,
   createRunnerPool,
@@ -34,7 +33,7 @@ import {
   Root,
 } from 'type-graphql';
 import { badInput, notFound } from '../../errors.js';
-import { auditContextOf } from '../../services/audit-actor.js';
+import { asAuditCaller, auditContextOf } from '../../services/audit-actor.js';
 import { type RequestContext, requireAuth } from '../context.js';
 import { toGlobalId, uuidFromGlobalId } from '../global-id.js';
 import { encodeCursor, pageRequest, toPage } from '../pagination.js';
@@ -138,17 +137,9 @@ class InferInput {
   deadlineMs?: number | null;
 }
 
+/** Runs package code that opens its own transactions so its audit events name this caller. */
 function asCaller<T>(ctx: RequestContext, fn: () => Promise<T>): Promise<T> {
-  const audit = auditContextOf(ctx, requireAuth(ctx));
-  return withAuditContext(
-    {
-      actorType: audit.actor.type,
-      actorId: audit.actor.id,
-      traceId: audit.traceId,
-      requestId: audit.requestId,
-    },
-    fn,
-  );
+  return asAuditCaller(auditContextOf(ctx, requireAuth(ctx)), fn);
 }
 
 function decodeModelFile(base64: string): Uint8Array {
@@ -352,12 +343,14 @@ export class InferenceResolver {
     if (deadlineMs < 1 || deadlineMs > 10_000) {
       throw badInput('input.deadlineMs', 'input.deadlineMs must be from 1 to 10000.');
     }
-    const result = await inferSync(ctx.appPool, actor.tenantId, {
-      model: input.model,
-      input: input.input,
-      deadlineMs,
-      signal: ctx.signal,
-    });
+    const result = await asCaller(ctx, () =>
+      inferSync(ctx.appPool, actor.tenantId, {
+        model: input.model,
+        input: input.input,
+        deadlineMs,
+        signal: ctx.signal,
+      }),
+    );
     return Object.assign(new InferResult(), {
       ...result,
       deploymentId: toGlobalId('Deployment', result.deploymentId),
