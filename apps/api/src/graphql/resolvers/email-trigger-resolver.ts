@@ -10,18 +10,17 @@ import {
   Query,
   Resolver,
 } from 'type-graphql';
-import { auditContextOf } from '../../services/audit-actor.js';
 import {
   createEmailTrigger,
   DEFAULT_INBOUND_EMAIL_DOMAIN,
   deleteEmailTrigger,
-  type EmailTriggerActor,
   listEmailTriggers,
 } from '../../services/email-trigger-service.js';
-import { type RequestContext, requireAuth } from '../context.js';
+import { type RequestContext } from '../context.js';
 import { uuidFromGlobalId } from '../global-id.js';
 import { encodeCursor, pageRequest } from '../pagination.js';
 import { Can } from '../permissions.js';
+import { serviceActorOf as actorOf } from '../service-actor.js';
 import { Connection } from '../types/connection.js';
 import { EmailTrigger } from '../types/email-trigger.js';
 
@@ -51,16 +50,6 @@ class CreateEmailTriggerPayload {
 class DeleteEmailTriggerPayload {
   @Field(() => ID) deletedId!: string;
 }
-
-const actorOf = (ctx: RequestContext): EmailTriggerActor => {
-  const auth = requireAuth(ctx);
-  return {
-    tenantId: auth.actor.tenantId,
-    userId: auth.userId,
-    ability: auth.ability,
-    audit: auditContextOf(ctx, auth),
-  };
-};
 
 const domainOf = (ctx: RequestContext) => ctx.inboundEmailDomain ?? DEFAULT_INBOUND_EMAIL_DOMAIN;
 

@@ -11,7 +11,6 @@ import {
   Query,
   Resolver,
 } from 'type-graphql';
-import { auditContextOf } from '../../services/audit-actor.js';
 import {
   createConnection,
   deleteConnection,
@@ -24,11 +23,11 @@ import {
   uninstallPlugin,
   upgradeInstallation,
 } from '../../services/installation-service.js';
-import type { CatalogActor } from '../../services/plugin-catalog-service.js';
 import { type RequestContext, requireAuth } from '../context.js';
 import { uuidFromGlobalId } from '../global-id.js';
 import { encodeCursor, pageRequest } from '../pagination.js';
 import { Can } from '../permissions.js';
+import { serviceActorOf as actorOf } from '../service-actor.js';
 import { Connection as RelayConnection } from '../types/connection.js';
 import {
   CapabilityDiffType,
@@ -110,16 +109,6 @@ class ConnectionPayload {
 class TestConnectionPayload {
   @Field(() => ConnectionTestResultType) result!: ConnectionTestResultType;
 }
-
-const actorOf = (ctx: RequestContext): CatalogActor => {
-  const auth = requireAuth(ctx);
-  return {
-    tenantId: auth.actor.tenantId,
-    userId: auth.userId,
-    ability: auth.ability,
-    audit: auditContextOf(ctx, auth),
-  };
-};
 
 const installationId = (id: string, field: string) => uuidFromGlobalId(id, 'Installation', field);
 const connectionId = (id: string) => uuidFromGlobalId(id, 'Connection', 'input.id');

@@ -14,7 +14,6 @@ import {
   Root,
 } from 'type-graphql';
 import { notFound } from '../../errors.js';
-import { auditContextOf } from '../../services/audit-actor.js';
 import {
   getPlugin,
   listApprovedVersions,
@@ -22,7 +21,6 @@ import {
 } from '../../services/plugin-catalog-presenter.js';
 import {
   addPublisherKey,
-  type CatalogActor,
   publishPluginVersion,
   registerPublisher,
   reviewPluginVersion,
@@ -31,6 +29,7 @@ import { type RequestContext, requireAuth } from '../context.js';
 import { uuidFromGlobalId } from '../global-id.js';
 import { encodeCursor, MAX_PAGE_SIZE, pageRequest } from '../pagination.js';
 import { Can, SignedIn } from '../permissions.js';
+import { serviceActorOf as actorOf } from '../service-actor.js';
 import { Connection } from '../types/connection.js';
 import { Plugin, PluginVersion, Publisher, ReviewDecision } from '../types/marketplace.js';
 
@@ -75,16 +74,6 @@ class PublisherPayload {
 class PluginVersionPayload {
   @Field(() => PluginVersion) pluginVersion!: PluginVersion;
 }
-
-const actorOf = (ctx: RequestContext): CatalogActor => {
-  const auth = requireAuth(ctx);
-  return {
-    tenantId: auth.actor.tenantId,
-    userId: auth.userId,
-    ability: auth.ability,
-    audit: auditContextOf(ctx, auth),
-  };
-};
 
 const versionPayload = (row: Parameters<typeof PluginVersion.from>[0]) =>
   Object.assign(new PluginVersionPayload(), { pluginVersion: PluginVersion.from(row) });

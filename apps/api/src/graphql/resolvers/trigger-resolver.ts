@@ -12,7 +12,6 @@ import {
   Query,
   Resolver,
 } from 'type-graphql';
-import { auditContextOf } from '../../services/audit-actor.js';
 import { listSchedules, listWebhookTriggers } from '../../services/trigger-presenter.js';
 import {
   addSchedule,
@@ -21,13 +20,13 @@ import {
   deleteTrigger,
   removeSchedule,
   setCallback,
-  type TriggerActor,
 } from '../../services/trigger-service.js';
 import { getWorkflow } from '../../services/workflow-presenter.js';
-import { type RequestContext, requireAuth } from '../context.js';
+import { type RequestContext } from '../context.js';
 import { uuidFromGlobalId } from '../global-id.js';
 import { encodeCursor, pageRequest } from '../pagination.js';
 import { Can } from '../permissions.js';
+import { serviceActorOf as actorOf } from '../service-actor.js';
 import { Connection } from '../types/connection.js';
 import { CallbackDelivery, Schedule, WebhookTrigger, WorkflowCallback } from '../types/trigger.js';
 
@@ -120,16 +119,6 @@ class SetWorkflowCallbackPayload {
   })
   signingSecret!: string | null;
 }
-
-const actorOf = (ctx: RequestContext): TriggerActor => {
-  const auth = requireAuth(ctx);
-  return {
-    tenantId: auth.actor.tenantId,
-    userId: auth.userId,
-    ability: auth.ability,
-    audit: auditContextOf(ctx, auth),
-  };
-};
 
 const optional = <T>(value: T | null | undefined): value is T =>
   value !== null && value !== undefined;

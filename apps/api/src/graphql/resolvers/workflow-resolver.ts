@@ -14,7 +14,6 @@ import {
   Root,
 } from 'type-graphql';
 import { notFound } from '../../errors.js';
-import { auditContextOf } from '../../services/audit-actor.js';
 import {
   getWorkflow,
   listWorkflows,
@@ -25,12 +24,12 @@ import {
   createWorkflow,
   createWorkflowVersion,
   renameWorkflow,
-  type WorkflowActor,
 } from '../../services/workflow-service.js';
 import { type RequestContext, requireAuth } from '../context.js';
 import { uuidFromGlobalId } from '../global-id.js';
 import { encodeCursor, MAX_PAGE_SIZE, pageRequest } from '../pagination.js';
 import { Can } from '../permissions.js';
+import { serviceActorOf as actorOf } from '../service-actor.js';
 import { Connection } from '../types/connection.js';
 import { Workflow, WorkflowStatus, WorkflowVersion } from '../types/workflow.js';
 
@@ -74,16 +73,6 @@ class WorkflowPayload {
 class CreateWorkflowVersionPayload {
   @Field(() => WorkflowVersion) workflowVersion!: WorkflowVersion;
 }
-
-const actorOf = (ctx: RequestContext): WorkflowActor => {
-  const auth = requireAuth(ctx);
-  return {
-    tenantId: auth.actor.tenantId,
-    userId: auth.userId,
-    ability: auth.ability,
-    audit: auditContextOf(ctx, auth),
-  };
-};
 
 const payload = (row: Parameters<typeof Workflow.from>[0]) =>
   Object.assign(new WorkflowPayload(), { workflow: Workflow.from(row) });
