@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { type AuditRequestContext, recordAudit } from '@roster/audit';
-import { type RosterAbility, subjectRecord } from '@roster/authz';
+import { recordAudit } from '@roster/audit';
+import { subjectRecord } from '@roster/authz';
 import { type Pool, withTenant } from '@roster/db';
 import { notFound } from '../errors.js';
 import type { PageRequest } from '../graphql/pagination.js';
 import { toPage } from '../graphql/pagination.js';
+import type { ServiceActor } from './service-actor.js';
 
 /** Used when the API is not told ROSTER_INBOUND_EMAIL_DOMAIN (matches the config default). */
 export const DEFAULT_INBOUND_EMAIL_DOMAIN = 'inbound.roster.test';
@@ -18,12 +19,7 @@ export interface EmailTriggerRow {
   createdAt: Date;
 }
 
-export interface EmailTriggerActor {
-  tenantId: string;
-  userId: string;
-  ability: RosterAbility;
-  audit: AuditRequestContext;
-}
+export type EmailTriggerActor = ServiceActor;
 
 const COLUMNS = `id, workflow_id AS "workflowId", local_part AS "localPart", enabled,
                  created_by AS "createdBy", created_at AS "createdAt"`;

@@ -1,5 +1,4 @@
-import { type AuditRequestContext, recordAudit } from '@roster/audit';
-import type { RosterAbility } from '@roster/authz';
+import { recordAudit } from '@roster/audit';
 import { type Pool, withTenant } from '@roster/db';
 import {
   isPluginHostError,
@@ -9,17 +8,9 @@ import {
 } from '@roster/plugin-host';
 import { ApiError, badInput, conflict, notFound } from '../errors.js';
 import { PLUGIN_VERSION_COLUMNS, type PluginVersionRow } from './plugin-catalog-presenter.js';
+import type { ServiceActor } from './service-actor.js';
 
-export interface CatalogActor {
-  tenantId: string;
-  userId: string;
-  ability: RosterAbility;
-  /**
-   * Who acts in which request. Publishers and the catalog are global rows: their events are
-   * recorded in the acting tenant (the one that owns the publisher, or the reviewer's).
-   */
-  audit: AuditRequestContext;
-}
+export type CatalogActor = ServiceActor;
 
 export interface PublisherRow {
   id: string;

@@ -1,5 +1,4 @@
-import type { AuditRequestContext } from '@roster/audit';
-import { type RosterAbility, type SubjectName, subjectRecord } from '@roster/authz';
+import { type SubjectName, subjectRecord } from '@roster/authz';
 import type { Pool } from '@roster/db';
 import {
   createSchedule,
@@ -17,15 +16,10 @@ import {
 } from '@roster/engine';
 import { notFound } from '../errors.js';
 import { asAuditCaller } from './audit-actor.js';
+import type { ServiceActor } from './service-actor.js';
 import { checkName } from './text-input.js';
 
-export interface TriggerActor {
-  tenantId: string;
-  userId: string;
-  ability: RosterAbility;
-  /** The engine writes each change's audit event in the change's transaction, as this caller. */
-  audit: AuditRequestContext;
-}
+export type TriggerActor = ServiceActor;
 
 /** NOT_FOUND before FORBIDDEN, then the ability on THAT row (ownership conditions). */
 function assertOn(

@@ -1,20 +1,16 @@
-import { type AuditRequestContext, recordAudit } from '@roster/audit';
-import { type RosterAbility, subjectRecord } from '@roster/authz';
+import { recordAudit } from '@roster/audit';
+import { subjectRecord } from '@roster/authz';
 import { validateWorkflowDefinition } from '@roster/core';
 import { type Pool, withTenant } from '@roster/db';
 import { ApiError, badInput, conflict, notFound } from '../errors.js';
 import type { WorkflowRow } from '../graphql/types/workflow.js';
+import type { ServiceActor } from './service-actor.js';
 import { checkName } from './text-input.js';
 
 const COLUMNS = `id, name, description, status, latest_version AS "latestVersion", created_by AS "createdBy",
                  created_at AS "createdAt", updated_at AS "updatedAt"`;
 
-export interface WorkflowActor {
-  tenantId: string;
-  userId: string;
-  ability: RosterAbility;
-  audit: AuditRequestContext;
-}
+export type WorkflowActor = ServiceActor;
 
 const checkWorkflowName = (name: string) => checkName(name, 'input.name');
 
