@@ -1,4 +1,35 @@
 export { GovernanceError, type GovernanceErrorCode } from './errors.js';
+export { DEFAULT_GOVERNANCE_POLICY } from './policy/defaults.js';
+export {
+  applyOverride,
+  loadGovernancePolicyFile,
+  mergePolicy,
+  type PolicyIssue,
+  parseGovernancePolicy,
+} from './policy/document.js';
+export { type IsoDuration, parseIsoDuration, subtractIsoDuration } from './policy/duration.js';
+export {
+  type ApprovalRule,
+  type GovernancePolicy,
+  type GovernancePolicyOverride,
+  governancePolicySchema,
+  RETENTION_DATA_CLASSES,
+  type RedactionPolicy,
+  type RetentionDataClass,
+  type RetentionPolicy,
+  type ThresholdOverride,
+} from './policy/schema.js';
+export {
+  type EffectiveGovernancePolicy,
+  effectiveGovernancePolicy,
+  effectiveGovernancePolicyIn,
+  type GovernancePolicyVersion,
+  governancePolicyVersions,
+  type PolicyReadOptions,
+  type UpdateGovernancePolicyInput,
+  updateGovernancePolicy,
+} from './policy/store.js';
+export { type DecisionScope, resolveThreshold, thresholdsForScope } from './policy/thresholds.js';
 export { elevenProofValid, luhnValid, nirKeyValid } from './redaction/checksums.js';
 export { type DetectOptions, detect } from './redaction/detect.js';
 export { DEFAULT_PHONE_REGIONS } from './redaction/detect-phone.js';
