@@ -43,3 +43,30 @@ export {
 export { defaultReplacement, type RedactTextOptions, redactText } from './redaction/redact-text.js';
 export { createRedactor, type JsonValue, redactValue } from './redaction/redact-value.js';
 export { compileMaskPaths, parseRedactionRules, type RedactionRules } from './redaction/rules.js';
+export {
+  addBusinessMinutes,
+  type BusinessCalendar,
+  DEFAULT_BUSINESS_CALENDAR,
+  parseBusinessCalendar,
+} from './review/business-hours.js';
+export {
+  actingFor,
+  type Delegation,
+  isActive as isDelegationActive,
+  MAX_DELEGATION_DAYS,
+  validateDelegation,
+} from './review/delegation.js';
+export { isBreached, planEscalation, type QueueSla, slaDueAt } from './review/sla.js';
+export {
+  type Approval,
+  activeAssignee,
+  assertClaimable,
+  assertReleasable,
+  planApproval,
+  planClaim,
+  type ReviewActor,
+  type ReviewOutcome,
+  type ReviewTaskState,
+  requiredApprovals,
+  validateCorrection,
+} from './review/task-rules.js';
