@@ -1,6 +1,7 @@
 import type { ConnectorStep } from '@roster/core';
 import type { CapabilityName } from '@roster/plugin-sdk';
 import { isPluginHostError, PluginHostError } from './errors.js';
+import type { KvCapability } from './host-bridge.js';
 import type { PublisherPublicKey } from './publisher-key.js';
 import type { InvokeRequest, InvokeResult, SandboxLimits } from './sandbox.js';
 import {
@@ -43,6 +44,12 @@ export interface ConnectorExecutorOptions {
    * refusals a retry cannot fix). Default: the PluginHostError itself (retried by the engine).
    */
   readonly toStepError?: (error: PluginHostError, fatal: boolean) => Error;
+  /**
+   * The `kv` capability of one installation (e.g. createPostgresKv). Built per invocation for the
+   * loaded installation, so a plugin only ever reaches its own state; calls still need the grant.
+   * Default: none (kv calls are refused as not provided).
+   */
+  readonly kvFor?: (binding: { tenantId: string; installationId: string }) => KvCapability;
 }
 
 /** Failures a retry cannot fix: the installation, grant or package is wrong. */
@@ -59,6 +66,8 @@ const FATAL_CODES = new Set([
   'DECRYPT_FAILED',
   'DATA_KEY_MISSING',
   'MASTER_KEY_INVALID',
+  'KV_KEY_INVALID',
+  'KV_VALUE_INVALID',
 ]);
 
 /** An installed plugin ready to run: its package verified again, its grant, its connection. */
@@ -225,6 +234,16 @@ export function createConnectorExecutor(options: ConnectorExecutorOptions) {
         installationId: loaded.installationId,
         ...(loaded.connectionId === undefined ? {} : { connectionId: loaded.connectionId }),
         limits: { ...options.limits, timeoutMs },
+        ...(options.kvFor && loaded.grantedScopes.includes('kv')
+          ? {
+              boundCapabilities: {
+                kv: options.kvFor({
+                  tenantId: call.tenantId,
+                  installationId: loaded.installationId,
+                }),
+              },
+            }
+          : {}),
       });
       return { output: result.output };
     } catch (error) {

@@ -47,7 +47,13 @@ export type PluginHostErrorCode =
   /** Ciphertext failed authentication: wrong key, wrong tenant/connection (AAD), or altered. */
   | 'DECRYPT_FAILED'
   /** The tenant has no data key of the version a connection was sealed with. */
-  | 'DATA_KEY_MISSING';
+  | 'DATA_KEY_MISSING'
+  /** A kv key is empty, too long, or not a string. */
+  | 'KV_KEY_INVALID'
+  /** A kv value is not JSON, or larger than the host's limit. */
+  | 'KV_VALUE_INVALID'
+  /** The installation already holds the most keys the host allows. */
+  | 'KV_QUOTA_EXCEEDED';
 
 export interface SerializedPluginHostError {
   readonly code: PluginHostErrorCode;

@@ -46,6 +46,12 @@ export {
   type Resolver,
 } from './http-egress.js';
 export {
+  createPostgresKv,
+  DEFAULT_KV_LIMITS,
+  type KvLimits,
+  type PostgresKvOptions,
+} from './kv-store.js';
+export {
   type PackageSignature,
   type PluginPackage,
   packageIntegrity,
@@ -78,6 +84,14 @@ export {
   type Sandbox,
   type SandboxLimits,
 } from './sandbox.js';
+// AES-256-GCM with AAD, for other packages' envelope encryption (governance's crypto-shredding).
+export {
+  open as openAesGcm,
+  packSealed,
+  type Sealed,
+  seal as sealAesGcm,
+  unpackSealed,
+} from './secrets/aes-gcm.js';
 export {
   checkSecrets,
   currentDataKey,

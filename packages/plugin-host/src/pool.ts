@@ -232,14 +232,18 @@ export function createPluginPool(options: PluginPoolOptions): PluginPool {
       worker.inFlight.set(id, {
         id,
         worker,
-        dispatch: createHostDispatch(options.capabilities, grantOf(request)),
+        dispatch: createHostDispatch(
+          { ...options.capabilities, ...request.boundCapabilities },
+          grantOf(request),
+        ),
         abort,
         timer,
         resolve,
         reject,
       });
       // The class does not survive IPC: send plain fields; the worker re-checks the integrity.
-      const { plugin, ...rest } = request;
+      // Bound capabilities are functions of this process: they never travel.
+      const { plugin, boundCapabilities: _bound, ...rest } = request;
       const wire = {
         ...rest,
         plugin: {

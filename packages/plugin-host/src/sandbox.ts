@@ -56,6 +56,11 @@ export interface InvokeRequest {
   /** Keys the circuit breaker and rate limit. Default: the plugin id. */
   readonly connectionId?: string;
   readonly limits?: SandboxLimits;
+  /**
+   * Capabilities bound to this invocation's tenant and installation (its kv), used instead of
+   * the host's. They stay in the calling process: the pool never sends them to a worker.
+   */
+  readonly boundCapabilities?: Pick<HostCapabilities, 'kv'>;
 }
 
 export interface InvocationLog {
@@ -395,7 +400,10 @@ export function createSandbox(
       if (!VerifiedPlugin.is(request.plugin)) return invokeWithDispatch(request, refuseAll);
       return invokeWithDispatch(
         request,
-        createHostDispatch(request.capabilities, grantOf(request)),
+        createHostDispatch(
+          { ...request.capabilities, ...request.boundCapabilities },
+          grantOf(request),
+        ),
       );
     },
     get recycleCount() {

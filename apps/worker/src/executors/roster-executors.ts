@@ -3,7 +3,7 @@
 // sandbox pool. The worker process parses its
 // configuration here, once, at boot.
 import { loadConfig } from '@roster/config';
-import { type Pool, withTenant } from '@roster/db';
+import { type Pool, type PoolClient, withTenant } from '@roster/db';
 import { ExecutorRegistry, StepFailure } from '@roster/engine';
 import { createDecisionExecutor } from '@roster/inference';
 import {
@@ -12,6 +12,7 @@ import {
   createHttpEgress,
   createLocalKeyProvider,
   createPluginPool,
+  createPostgresKv,
   loadOrCreateLocalMasterKey,
 } from '@roster/plugin-host';
 
@@ -37,10 +38,15 @@ export default async function rosterExecutors({
     },
   });
   const pool = createPool(appUrl);
+  const inTenant = <T>(tenantId: string, fn: (client: PoolClient) => Promise<T>) =>
+    withTenant(pool, tenantId, ({ client }) => fn(client));
   return new ExecutorRegistry().registerDecision(createDecisionExecutor(pool)).registerConnector(
     createConnectorExecutor({
-      inTenant: (tenantId, fn) => withTenant(pool, tenantId, ({ client }) => fn(client)),
+      inTenant,
       keyProvider,
+      // Installations granted `kv` get their own state in plugin_kv (bound per invocation).
+      kvFor: ({ tenantId, installationId }) =>
+        createPostgresKv({ inTenant, tenantId, installationId }),
       invoker: plugins,
       toStepError: (error, fatal) => new StepFailure(error.code, error.message, { fatal }),
     }),
