@@ -1,3 +1,12 @@
+export { type ErasureCertificate, eraseSubjectData } from './erasure/erase-subject.js';
+export {
+  createPersonalDataVault,
+  type OpenOptions,
+  type PersonalDataVault,
+  type SealOptions,
+} from './erasure/personal-data.js';
+export { ERASED, hasSealedValues } from './erasure/sealed-tokens.js';
+export { normaliseEmail, subjectLookupHash } from './erasure/subject-keys.js';
 export { GovernanceError, type GovernanceErrorCode } from './errors.js';
 export { DEFAULT_GOVERNANCE_POLICY } from './policy/defaults.js';
 export {
@@ -43,6 +52,14 @@ export {
 export { defaultReplacement, type RedactTextOptions, redactText } from './redaction/redact-text.js';
 export { createRedactor, type JsonValue, redactValue } from './redaction/redact-value.js';
 export { compileMaskPaths, parseRedactionRules, type RedactionRules } from './redaction/rules.js';
+export {
+  DEFAULT_RETENTION_BATCH,
+  type RetentionCounts,
+  type RetentionSweepOptions,
+  sweepRetention,
+  sweepTenantRetention,
+  type TenantSweep,
+} from './retention/retention-sweep.js';
 export {
   addBusinessMinutes,
   type BusinessCalendar,
