@@ -1,3 +1,4 @@
+import type { PoolClient } from '@roster/db';
 import type { DefinitionCache } from './definitions.js';
 
 /** Settings shared by the services and the worker; every field has a default. */
@@ -10,6 +11,12 @@ export interface EngineOptions {
   maxRunsPerTenant?: number;
   /** Parsed definitions by version. Default: one cache per process. */
   definitions?: DefinitionCache;
+  /**
+   * Seals personal data in a run's input before it is stored (@roster/governance's
+   * crypto-shredding vault), in the starting transaction; the idempotency hash is taken over the
+   * input as given. Default: the input is stored as given.
+   */
+  sealInput?: (client: PoolClient, tenantId: string, input: unknown) => Promise<unknown>;
 }
 
 export const DEFAULT_MAX_RUNS_PER_TENANT = 100;

@@ -92,7 +92,9 @@ export async function startRunsInTransaction(
       id: randomUUID(),
       workflow_id: item.workflowId,
       workflow_version: version,
-      input: item.input ?? {},
+      input: options.sealInput
+        ? await options.sealInput(client, tenantId, item.input ?? {})
+        : (item.input ?? {}),
       input_hash: inputHash(item.input ?? {}),
       idempotency_key: item.idempotencyKey ?? null,
       max_runs: definition.concurrency?.maxRuns ?? null,
