@@ -52,6 +52,8 @@ export const SUBJECT_ACTIONS = {
   AuditExport: ['create', 'read', 'verify'],
   Subscription: ['read', 'update', 'cancel'],
   UsageRecord: ['read'],
+  /** A person whose personal data runs hold (crypto-shredding): delete = erase (GDPR Art. 17). */
+  DataSubject: ['read', 'delete'],
 } as const satisfies Record<string, readonly Action[]>;
 
 export type SubjectName = keyof typeof SUBJECT_ACTIONS;
