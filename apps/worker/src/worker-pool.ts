@@ -10,6 +10,7 @@ import {
   sweepDeadlines,
 } from '@roster/engine';
 import { run, type WorkerEvents } from 'graphile-worker';
+import { type AuditTaskOptions, auditCrontab, auditTasks } from './audit-tasks.js';
 import type { CallbackEgressOptions } from './callback-delivery.js';
 import { beat, forget, sweepDeadPools, unlockPools } from './heartbeat.js';
 import { InlineJobs } from './inline-jobs.js';
@@ -42,6 +43,8 @@ export interface WorkerPoolOptions extends EngineOptions {
    * pool), up to 20 steps or 250 ms per task. Saves a fetch, and its commit, per step. Default true.
    */
   inlineSteps?: boolean;
+  /** The audit signing key: given, this pool runs the hourly seal and audit exports. */
+  audit?: AuditTaskOptions;
 }
 
 export interface RunningWorkerPool {
@@ -93,8 +96,12 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<Running
     noHandleSignals: true,
     logger: quietLogger,
     events,
-    taskList: { [STEP_TASK]: rosterStep(runStep), ...triggerTasks(pool, options) },
-    crontab: TRIGGER_CRONTAB,
+    taskList: {
+      [STEP_TASK]: rosterStep(runStep),
+      ...triggerTasks(pool, options),
+      ...auditTasks(pool, options.audit),
+    },
+    crontab: [TRIGGER_CRONTAB, ...auditCrontab(options.audit)].join('\n'),
     preset: {
       worker: {
         localQueue: { size: options.localQueueSize ?? concurrency * 2 },

@@ -1,5 +1,6 @@
 import { createPool } from '@roster/db';
 import { ExecutorRegistry } from '@roster/engine';
+import type { AuditTaskOptions } from './audit-tasks.js';
 import { type RunningWorkerPool, runWorkerPool } from './worker-pool.js';
 
 /**
@@ -18,6 +19,8 @@ export interface WorkerProcessOptions {
   executorModule?: string;
   /** Run callbacks: the operator's egress allow-list (ROSTER_EGRESS_ALLOW) and backoff. */
   callbacks?: { allow?: string[]; backoffMs?: number[] };
+  /** The audit signing key (the hourly seal and audit exports run where it is given). */
+  audit?: AuditTaskOptions;
 }
 
 let running: RunningWorkerPool | undefined;

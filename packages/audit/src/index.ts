@@ -95,6 +95,15 @@ export {
   signAuditDigest,
   tenantIdForSlug,
 } from './store/digests.js';
+export {
+  AUDIT_EXPORT_CONTENT_TYPES,
+  AUDIT_EXPORT_TASK,
+  AUDIT_SEAL_CRONTAB,
+  AUDIT_SEAL_TASK,
+  type AuditExportFormat,
+  produceAuditExport,
+  runAuditSeal,
+} from './store/export-jobs.js';
 export { type ExportAuditOptions, exportAudit } from './store/export-store.js';
 export { type AuditRecord, recordAudit } from './store/record-event.js';
 export { chainHead, type SealOptions, sealAuditEvents } from './store/sealer.js';

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { createApiServer, DEMO_TENANT_SLUG, seedDemoTenant } from '@roster/api';
-import { signAllTenantDigests } from '@roster/audit';
 import type { Config } from '@roster/config';
 import { createPool, openDatabase } from '@roster/db';
 import { installWorkerSchema } from '@roster/engine';
@@ -56,12 +55,16 @@ export async function up(config: Config, { say, exit, workers = 1 }: UpOptions):
       }
     }
 
+    // Audit digests: the workers' graphile-worker crontab signs them hourly (roster_audit_seal,
+    // once across all workers) and produces requested audit exports with the same key.
+    const auditKey = await loadOrCreateAuditSigningKey(config);
     if (workers > 0) {
       const pool = startWorkers({
         count: workers,
         appUrl: database.appUrl,
         executorModule: ROSTER_EXECUTORS_MODULE,
         callbacks: { allow: config.ROSTER_EGRESS_ALLOW },
+        audit: { signingKey: auditKey.privateKeyPem },
         log: (line) => logger.info(line),
       });
       shutdown.add(`${workers} worker process(es)`, () => pool.stop());
@@ -71,21 +74,13 @@ export async function up(config: Config, { say, exit, workers = 1 }: UpOptions):
 
     const appPool = createPool(database.appUrl, { max: 20, applicationName: 'roster-api' });
     shutdown.add('API pool', () => appPool.end());
-    // Audit digests: signed hourly for every tenant whose chain moved (and on demand by exports).
-    const auditKey = await loadOrCreateAuditSigningKey(config);
-    const signDigests = () =>
-      signAllTenantDigests(appPool, auditKey.privateKeyPem)
-        .then((r) => {
-          for (const f of r.failed)
-            logger.error({ tenantId: f.tenantId, err: f.error }, 'audit digest');
-        })
-        .catch((err) => logger.error({ err }, 'audit digests'));
-    const digestTimer = setInterval(signDigests, 3600_000);
-    digestTimer.unref();
-    shutdown.add('audit signer', async () => clearInterval(digestTimer));
-    say(
-      `✓ Audit digests signed hourly with key ${auditKey.keyId.slice(0, 16)}… (${auditKey.source})`,
-    );
+    if (workers > 0) {
+      say(
+        `✓ Audit digests signed hourly by the workers with key ${auditKey.keyId.slice(0, 16)}… (${auditKey.source})`,
+      );
+    } else {
+      say('! No workers: audit digests are signed only by exports until a worker runs');
+    }
     // The marketplace: tenants' connection secrets are wrapped by the master key (generated once
     // under ROSTER_HOME when ROSTER_MASTER_KEY is unset); `testConnection` runs in a sandbox pool.
     const masterKey =
