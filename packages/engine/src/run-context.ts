@@ -1,4 +1,4 @@
-import type { Pool } from '@roster/db';
+import type { Pool, PoolClient } from '@roster/db';
 
 /** What a step sees of its run: state, input and the outputs of steps that succeeded. */
 export interface RunContext {
@@ -12,7 +12,7 @@ export interface RunContext {
 
 /** One round trip (roster_engine_context sets the tenant context itself). */
 export async function loadRunContext(
-  pool: Pool,
+  pool: Pool | PoolClient,
   tenantId: string,
   runId: string,
   withSteps: boolean,

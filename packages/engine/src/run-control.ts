@@ -7,6 +7,7 @@ import {
   JOB_MAX_ATTEMPTS,
 } from './engine-options.js';
 import { EngineError } from './errors.js';
+import { parseRowKey } from './flow-keys.js';
 import { admit } from './start-run.js';
 import { succeedStep } from './step-outcomes.js';
 import { stepJob, type TransitionResult } from './transition.js';
@@ -173,6 +174,8 @@ export async function resumeStep(
   options: EngineOptions = {},
 ): Promise<TransitionResult> {
   const { run, attempt, definition } = await waitingStep(pool, tenantId, runId, stepId, options);
+  // Inside a map iteration the waiting instance is `<step>@<path>` (see flow-keys.ts).
+  const instance = parseRowKey(stepId);
   return succeedStep(
     {
       job: {
@@ -180,11 +183,12 @@ export async function resumeStep(
         r: runId,
         w: run.workflow_id,
         v: run.workflow_version,
-        s: stepId,
+        s: instance.stepId,
         a: attempt,
         g: run.generation,
+        ...(instance.path.length > 0 ? { i: instance.path } : {}),
       },
-      stepId,
+      stepId: instance.stepId,
       definition,
       pool,
       random: Math.random,

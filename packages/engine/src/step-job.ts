@@ -22,7 +22,10 @@ export interface StepJob {
   a: number;
   /** Run generation (bumped by replayStep / retryRun). */
   g: number;
-  k?: 'resume' | 'timeout';
+  /** `child`: the child run of a waiting callWorkflow step ended (sent by the runs_ended trigger). */
+  k?: 'resume' | 'timeout' | 'child';
+  /** Iteration path inside map steps (outer to inner), absent at the top level and in branches. */
+  i?: number[];
   /**
    * graphile-worker priority of the run's jobs (lower runs first): how many runs the tenant had
    * running when this run was admitted, so a quiet tenant's runs overtake a busy tenant's.
@@ -45,7 +48,9 @@ export function parseStepJob(payload: unknown): StepJob {
     (p.s === undefined || p.s === null || typeof p.s === 'string') &&
     Number.isInteger(p.a) &&
     Number.isInteger(p.g) &&
-    (p.k === undefined || p.k === 'resume' || p.k === 'timeout') &&
+    (p.k === undefined || p.k === 'resume' || p.k === 'timeout' || p.k === 'child') &&
+    (p.i === undefined ||
+      (Array.isArray(p.i) && p.i.every((n) => Number.isInteger(n) && (n as number) >= 0))) &&
     (p.p === undefined || Number.isInteger(p.p));
   if (!ok) {
     throw new EngineError(
@@ -64,10 +69,14 @@ export function parseStepJob(payload: unknown): StepJob {
   if (typeof p.s === 'string') job.s = p.s;
   if (p.k !== undefined) job.k = p.k as StepJob['k'];
   if (typeof p.p === 'number') job.p = p.p;
+  if (Array.isArray(p.i) && p.i.length > 0) job.i = p.i as number[];
   return job;
 }
 
-/** The stable idempotency key of a step's side effect: the same for every attempt and replay. */
+/**
+ * The stable idempotency key of a step's side effect: the same for every attempt and replay.
+ * Inside a map iteration pass the step's row key (`<step>@<path>`), so iterations differ.
+ */
 export function stepIdempotencyKey(runId: string, stepId: string): string {
   return `${runId}/${stepId}`;
 }

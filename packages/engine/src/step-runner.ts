@@ -8,11 +8,15 @@ import {
   type WorkflowDefinition,
 } from '@roster/core';
 import { type Pool, withTenant } from '@roster/db';
+import { childEnded, startChildRun } from './child-runs.js';
 import { type DefinitionCache, loadDefinition, sharedDefinitions } from './definitions.js';
 import { StepFailure } from './errors.js';
 import type { ExecutorRegistry, ExecutorResult } from './executors.js';
 import { evaluate, readsRun, readsSteps } from './expressions.js';
-import { expressionScope, loadRunContext, type RunContext } from './run-context.js';
+import { startMap, startParallel } from './fan-out.js';
+import { type FlowContext, flowScope, framesLive, loadFlowContext } from './flow-context.js';
+import { type Frame, framesOf, rowKey } from './flow-keys.js';
+import { loadRunContext, type RunContext } from './run-context.js';
 import { type StepJob, stepIdempotencyKey } from './step-job.js';
 import { applyTransition, failStep, type StepBase, succeedStep } from './step-outcomes.js';
 import { stepJob, type TransitionResult, type TransitionSpec, timerKey } from './transition.js';
@@ -51,9 +55,6 @@ export interface StepRunnerDeps {
 }
 
 export type StepRunResult = TransitionResult | 'skipped';
-
-/** Step types the engine does not run yet: they fail the run with STEP_TYPE_UNSUPPORTED. */
-const UNSUPPORTED = new Set(['parallel', 'map', 'callWorkflow']);
 
 /**
  * Runs one step job: executes the step, then moves the run forward in ONE transition
@@ -131,16 +132,31 @@ export function createStepRunner(
     const { job, definition } = base;
     const stepId = base.stepId;
     const { step, scope } = getStep(definition, stepId);
-    if (UNSUPPORTED.has(step.type) || scope.kind !== 'root') {
-      return failStep(
-        base,
-        new StepFailure(
-          'STEP_TYPE_UNSUPPORTED',
-          `The engine cannot run ${step.type} steps or steps inside them yet; use a linear workflow.`,
-          { fatal: true },
-        ),
+    const path = job.i ?? [];
+    let frames: Frame[] = [];
+    let flowContext: FlowContext | undefined;
+    if (scope.kind !== 'root' || path.length > 0) {
+      // Inside a branch or iteration: run only while every enclosing one still runs (a decided
+      // join or a failed map cancels the rest), with the item of the innermost iteration.
+      const found = framesOf(definition, stepId, path);
+      if (!found) return 'skipped';
+      frames = found;
+      flowContext = await loadFlowContext(
+        deps.pool,
+        job.t,
+        job.r,
+        frames.map((f) => f.marker),
       );
+      if (
+        !flowContext ||
+        !['running', 'waiting'].includes(flowContext.status) ||
+        flowContext.generation > job.g ||
+        !framesLive(flowContext, frames, job.g)
+      ) {
+        return 'skipped';
+      }
     }
+    if (job.k === 'child') return childEnded(base);
     if (job.k === 'timeout') {
       const timedOut = new StepFailure(
         'TIMEOUT',
@@ -151,13 +167,13 @@ export function createStepRunner(
     if (job.k === 'resume') {
       return succeedStep(base, { resumedAt: new Date().toISOString() }, { expectWaiting: true });
     }
-    let context: RunContext | undefined;
-    if (needsContext(step)) {
+    let context: RunContext | undefined = flowContext;
+    if (context === undefined && needsContext(step)) {
       context = await loadRunContext(deps.pool, job.t, job.r, needsSteps(step));
-      if (context?.status !== 'running' || context.generation > job.g) return 'skipped';
     }
+    if (context && (context.status !== 'running' || context.generation > job.g)) return 'skipped';
     try {
-      return await execute(base, step, context, deps.executors);
+      return await execute(base, step, context, frames, deps.executors);
     } catch (err) {
       const failure =
         err instanceof StepFailure
@@ -172,11 +188,18 @@ async function execute(
   base: StepBase,
   step: Step,
   context: RunContext | undefined,
+  frames: Frame[],
   executors: ExecutorRegistry,
 ): Promise<StepRunResult> {
   const { job, stepId, definition } = base;
-  const scope = expressionScope(job.r, context);
+  const scope = flowScope(job.r, context, job.i ?? [], frames);
   switch (step.type) {
+    case 'parallel':
+      return startParallel(base, step);
+    case 'map':
+      return startMap(base, step, scope);
+    case 'callWorkflow':
+      return startChildRun(base, step, scope, context?.deadlineAt);
     case 'transform':
       return succeedStep(base, await evaluate(step.value, scope));
     case 'condition': {
@@ -224,7 +247,7 @@ async function execute(
         runId: job.r,
         stepId,
         attempt: job.a,
-        idempotencyKey: stepIdempotencyKey(job.r, stepId),
+        idempotencyKey: stepIdempotencyKey(job.r, rowKey(stepId, job.i)),
         input,
         signal: controller.signal,
         deadline: new Date(context?.deadlineAt ?? Date.now() + timeoutMs),
@@ -240,9 +263,13 @@ async function execute(
       return succeedStep(base, result.output);
     }
     default:
-      throw new StepFailure('STEP_TYPE_UNSUPPORTED', `Step type ${step.type} is not supported`, {
-        fatal: true,
-      });
+      throw new StepFailure(
+        'STEP_TYPE_UNSUPPORTED',
+        `Step type ${(step as Step).type} is not supported`,
+        {
+          fatal: true,
+        },
+      );
   }
 }
 
@@ -254,17 +281,20 @@ async function waitStep(
   review?: TransitionSpec['review'],
 ): Promise<TransitionResult> {
   const { job, stepId } = base;
+  const key = rowKey(stepId, job.i);
+  // Inside a branch or iteration the run keeps running: other branches may still work.
+  const root = getStep(base.definition, stepId).scope.kind === 'root';
   return applyTransition(base, {
     tenant: job.t,
     run: job.r,
-    step: stepId,
+    step: key,
     attempt: job.a,
     generation: job.g,
     stepStatus: 'waiting',
     wakeAt: at.toISOString(),
-    runStatus: 'waiting',
-    jobs: [stepJob(job, stepId, job.a, { runAt: at, kind, jobKey: timerKey(job.r, stepId) })],
-    audit: [{ kind: 'step.waiting', data: { step: stepId, until: at.toISOString() } }],
+    runStatus: root ? 'waiting' : 'running',
+    jobs: [stepJob(job, stepId, job.a, { runAt: at, kind, jobKey: timerKey(job.r, key) })],
+    audit: [{ kind: 'step.waiting', data: { step: key, until: at.toISOString() } }],
     ...(review ? { review } : {}),
     ...(base.jobId !== undefined ? { job: base.jobId } : {}),
   });
@@ -319,6 +349,10 @@ function needsContext(step: Step): boolean {
       return readsRun(step.output);
     case 'wait':
       return readsRun(step.until);
+    case 'map':
+      return readsRun(step.items);
+    case 'callWorkflow':
+      return true;
     default:
       return false;
   }
@@ -332,5 +366,6 @@ function needsSteps(step: Step): boolean {
   if (step.type === 'condition') sources.push(...step.branches.map((b) => b.when));
   if (step.type === 'succeed') sources.push(step.output);
   if (step.type === 'wait') sources.push(step.until);
+  if (step.type === 'map') sources.push(step.items);
   return sources.some(readsSteps);
 }

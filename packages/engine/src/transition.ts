@@ -98,13 +98,14 @@ export function runnableJobs(spec: TransitionSpec): number {
 
 /** The job that runs `stepId` (or the run's first step when undefined). */
 export function stepJob(
-  base: Pick<StepJob, 't' | 'r' | 'w' | 'v' | 'g' | 'p'>,
+  base: Pick<StepJob, 't' | 'r' | 'w' | 'v' | 'g' | 'p' | 'i'>,
   stepId: string | undefined,
   attempt: number,
   extra: { runAt?: Date; kind?: StepJob['k']; jobKey?: string } = {},
 ): JobSpec {
   const payload: StepJob = { t: base.t, r: base.r, w: base.w, v: base.v, g: base.g, a: attempt };
   if (stepId !== undefined) payload.s = stepId;
+  if (base.i !== undefined && base.i.length > 0) payload.i = base.i;
   if (extra.kind) payload.k = extra.kind;
   const spec: JobSpec = { identifier: STEP_TASK, payload };
   if (base.p !== undefined) {

@@ -6,7 +6,15 @@ import {
   recordBranchOutcome,
   recordIterationOutcome,
 } from './fan-in.js';
-import { getStep, nextSteps, planMap, planParallel, selectBranch, startStep } from './planner.js';
+import {
+  getStep,
+  nestedStepIds,
+  nextSteps,
+  planMap,
+  planParallel,
+  selectBranch,
+  startStep,
+} from './planner.js';
 import type { WorkflowDefinition } from './schema.js';
 import { validateWorkflowDefinition } from './validate.js';
 
@@ -312,5 +320,39 @@ describe('map fan-out and fan-in', () => {
     expect(() => recordIterationOutcome(state, 3, { status: 'succeeded' })).toThrow(
       /not started iteration 3/,
     );
+  });
+});
+
+describe('nestedStepIds', () => {
+  it('lists the steps of every branch and iterator, nested ones included, and nothing else', () => {
+    expect(nestedStepIds(def, 'both').sort()).toEqual(['n1', 'n2', 't1']);
+    expect(nestedStepIds(def, 'each')).toEqual(['line']);
+    expect(nestedStepIds(def, 'classify')).toEqual([]);
+    const nested = valid({
+      start: 'outer',
+      steps: {
+        outer: {
+          type: 'map',
+          items: 'input.groups[]',
+          iterator: {
+            start: 'inner',
+            steps: {
+              inner: {
+                type: 'parallel',
+                branches: {
+                  a: {
+                    start: 'a1',
+                    steps: { a1: { type: 'transform', value: 'item', end: true } },
+                  },
+                },
+                end: true,
+              },
+            },
+          },
+          end: true,
+        },
+      },
+    });
+    expect(nestedStepIds(nested, 'outer')).toEqual(['inner', 'a1']);
   });
 });

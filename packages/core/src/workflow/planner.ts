@@ -231,6 +231,23 @@ export function planMap(
   };
 }
 
+/**
+ * Every step inside a parallel step's branches or a map step's iterator, nested ones included:
+ * what a re-run of the fan-out starts afresh. Empty for other step types.
+ */
+export function nestedStepIds(definition: WorkflowDefinition, stepId: string): string[] {
+  const { step } = getStep(definition, stepId);
+  const graphs =
+    step.type === 'parallel'
+      ? Object.values(step.branches)
+      : step.type === 'map'
+        ? [step.iterator]
+        : [];
+  return graphs.flatMap((graph) =>
+    Object.keys(graph.steps).flatMap((id) => [id, ...nestedStepIds(definition, id)]),
+  );
+}
+
 function stepOfType<T extends Step['type']>(
   definition: WorkflowDefinition,
   stepId: string,

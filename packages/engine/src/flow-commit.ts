@@ -1,0 +1,279 @@
+import {
+  getStep,
+  type JoinState,
+  type MapState,
+  recordBranchOutcome,
+  recordIterationOutcome,
+} from '@roster/core';
+import { type PoolClient, withTenant } from '@roster/db';
+import { StepFailure } from './errors.js';
+import { framesOf, rowKey } from './flow-keys.js';
+import type { StepJob } from './step-job.js';
+import {
+  planFail,
+  planSucceed,
+  type ScopeEnd,
+  type StepBase,
+  type StepPlan,
+} from './step-plans.js';
+import {
+  type JobSpec,
+  parseTransitionResult,
+  runnableJobs,
+  stepJob,
+  type TransitionResult,
+  type TransitionSpec,
+} from './transition.js';
+
+/**
+ * Transitions of parallel, map and callWorkflow steps and of the steps that end a branch or an
+ * iteration. Each is ONE transaction: the step's own roster_engine_transition (which locks the
+ * run row first, so concurrent branch ends of one run serialise there), then the fan-in on the
+ * branch's marker and the parallel/map step's row, then (when the join decides) the parallel/map
+ * step's own transition, recursively up through nested scopes.
+ */
+
+export interface FlowTx {
+  client: PoolClient;
+  /** Jobs made runnable now, to wake the worker's queue after commit. */
+  woken: number;
+  notify: boolean;
+}
+
+const RETRYABLE_SQLSTATES = new Set(['40P01', '40001']);
+
+/** Runs `fn` in a tenant transaction, retried on a deadlock; wakes the worker after commit. */
+export async function flowTransaction<T>(
+  base: StepBase,
+  fn: (tx: FlowTx) => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const tx: FlowTx = { client: undefined as unknown as PoolClient, woken: 0, notify: !base.wake };
+    try {
+      const result = await withTenant(base.pool, base.job.t, ({ client }) => {
+        tx.client = client;
+        return fn(tx);
+      });
+      if (base.wake && tx.woken > 0) base.wake(tx.woken);
+      return result;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (attempt < 3 && code !== undefined && RETRYABLE_SQLSTATES.has(code)) continue;
+      throw err;
+    }
+  }
+}
+
+/** roster_engine_transition inside the flow transaction. */
+export async function transitionIn(tx: FlowTx, spec: TransitionSpec): Promise<TransitionResult> {
+  if (tx.notify) spec.notify = true;
+  const { rows } = await tx.client.query<{ result: string }>(
+    'SELECT roster_engine_transition($1::jsonb) AS result',
+    [JSON.stringify(spec)],
+  );
+  const { result } = parseTransitionResult(rows[0]?.result);
+  if (result === 'applied') tx.woken += runnableJobs(spec);
+  if (result === 'deadline') tx.woken += 1;
+  return result;
+}
+
+/** Enqueues step jobs outside a transition (iterations a map starts as others end). */
+export async function enqueueIn(tx: FlowTx, jobs: JobSpec[]): Promise<void> {
+  if (jobs.length === 0) return;
+  await tx.client.query(
+    `SELECT CASE WHEN $2 AND n > 0 THEN pg_notify('jobs:insert', json_build_object('count', n)::text) END
+       FROM roster_engine_enqueue($1::jsonb) AS n`,
+    [JSON.stringify(jobs), tx.notify],
+  );
+  tx.woken += jobs.length;
+}
+
+/** Locks the run row (every transition of a run locks it first, so this orders them). */
+export async function lockRun(tx: FlowTx, job: StepJob): Promise<void> {
+  await tx.client.query('SELECT 1 FROM runs WHERE tenant_id = $1 AND id = $2 FOR UPDATE', [
+    job.t,
+    job.r,
+  ]);
+}
+
+export function commitFlowPlan(base: StepBase, plan: StepPlan): Promise<TransitionResult> {
+  return flowTransaction(base, (tx) => applyPlan(tx, base, plan));
+}
+
+/** Applies a plan in the transaction, then its consequences for the enclosing scopes. */
+export async function applyPlan(
+  tx: FlowTx,
+  base: StepBase,
+  plan: StepPlan,
+): Promise<TransitionResult> {
+  const result = await transitionIn(tx, plan.spec);
+  if (result !== 'applied') return result;
+  const key = rowKey(base.stepId, base.job.i);
+  const status = plan.spec.stepStatus;
+  if (plan.flow && status !== undefined && status !== 'waiting' && status !== 'running') {
+    const type = getStep(base.definition, base.stepId).step.type;
+    if (type === 'callWorkflow') await cancelChild(tx, base.job, key);
+    else await cancelMarkers(tx, base.job, key);
+  }
+  if (plan.scopeEnd) await fanIn(tx, base, plan.scopeEnd);
+  return result;
+}
+
+/** Stops what still runs under a settled parallel or map step: its live markers are cancelled. */
+async function cancelMarkers(tx: FlowTx, job: StepJob, ownerKey: string): Promise<void> {
+  await tx.client.query(
+    `UPDATE step_runs SET status = 'cancelled', finished_at = now(), updated_at = now()
+      WHERE tenant_id = $1 AND run_id = $2 AND starts_with(step_id, $3)
+        AND status IN ('running', 'pending')`,
+    [job.t, job.r, `${ownerKey}#`],
+  );
+}
+
+/** A callWorkflow step that settled (timed out, say) cancels its child run if still active. */
+async function cancelChild(tx: FlowTx, job: StepJob, key: string): Promise<void> {
+  await tx.client.query(
+    `UPDATE runs SET status = 'cancelled', finished_at = now(), updated_at = now(),
+            error = jsonb_build_object('code', 'PARENT_STEP_ENDED', 'message',
+              'The callWorkflow step that started this run ended before it.')
+      WHERE tenant_id = $1 AND parent_run_id = $2 AND parent_step = $3
+        AND status IN ('queued', 'running', 'waiting')`,
+    [job.t, job.r, key],
+  );
+}
+
+interface OwnerRow {
+  status: string;
+  attempt: number;
+  state: JoinState | MapState | null;
+}
+
+/** Records the end of a branch or iteration on its marker and its owner, and acts on the join. */
+async function fanIn(tx: FlowTx, base: StepBase, end: ScopeEnd): Promise<void> {
+  const { job, definition } = base;
+  const frame = framesOf(definition, base.stepId, job.i)?.[0];
+  if (!frame) return;
+  const marker = await tx.client.query(
+    `UPDATE step_runs SET status = $4, output = $5, error = $6, finished_at = now(), updated_at = now()
+      WHERE tenant_id = $1 AND run_id = $2 AND step_id = $3 AND status = 'running' AND generation = $7
+      RETURNING step_id`,
+    [
+      job.t,
+      job.r,
+      frame.marker,
+      end.status,
+      end.status === 'succeeded' ? JSON.stringify(end.output ?? null) : null,
+      end.status === 'failed' ? { code: end.errorCode, message: end.message } : null,
+      job.g,
+    ],
+  );
+  // A branch cancelled by a decided join, or an iteration of an earlier attempt: nothing to do.
+  if (marker.rowCount === 0) return;
+  const { rows } = await tx.client.query<OwnerRow>(
+    `SELECT status, attempt, state FROM step_runs
+      WHERE tenant_id = $1 AND run_id = $2 AND step_id = $3 FOR UPDATE`,
+    [job.t, job.r, frame.ownerKey],
+  );
+  const owner = rows[0];
+  if (owner?.status !== 'waiting' || !owner.state) return;
+  const outcome =
+    end.status === 'succeeded'
+      ? ({ status: 'succeeded' } as const)
+      : ({ status: 'failed', errorCode: end.errorCode } as const);
+  const ownerJob: StepJob = { ...job, s: frame.owner, a: owner.attempt };
+  delete ownerJob.k;
+  delete ownerJob.i;
+  if (frame.ownerPath.length > 0) ownerJob.i = frame.ownerPath;
+  const ownerBase: StepBase = {
+    job: ownerJob,
+    stepId: frame.owner,
+    definition,
+    pool: base.pool,
+    random: base.random,
+  };
+  const saveState = (state: JoinState | MapState) =>
+    tx.client.query(
+      'UPDATE step_runs SET state = $4 WHERE tenant_id = $1 AND run_id = $2 AND step_id = $3',
+      [job.t, job.r, frame.ownerKey, JSON.stringify(state)],
+    );
+  let decision:
+    | ReturnType<typeof recordBranchOutcome>['decision']
+    | ReturnType<typeof recordIterationOutcome>['decision'];
+  if (frame.kind === 'branch') {
+    const next = recordBranchOutcome(owner.state as JoinState, String(frame.member), outcome);
+    decision = next.decision;
+    if (decision.kind !== 'ignored') await saveState(next.state);
+  } else {
+    const next = recordIterationOutcome(owner.state as MapState, Number(frame.member), outcome);
+    decision = next.decision;
+    if (decision.kind !== 'ignored') await saveState(next.state);
+  }
+  if (decision.kind === 'continue') {
+    await startIterations(tx, ownerJob, frame.ownerKey, decision.start, definition);
+    return;
+  }
+  if (decision.kind === 'proceed') {
+    const output = await joinOutput(tx, job, frame.ownerKey, frame.kind);
+    await applyPlan(tx, ownerBase, await planSucceed(ownerBase, output, {}, tx.client));
+    return;
+  }
+  if (decision.kind === 'fail') {
+    const message =
+      end.status === 'failed'
+        ? `${frame.kind === 'branch' ? `Branch "${frame.member}"` : `Iteration ${frame.member}`} of "${frame.owner}" failed: ${end.message}`
+        : `"${frame.owner}" failed.`;
+    await applyPlan(
+      tx,
+      ownerBase,
+      planFail(ownerBase, new StepFailure(decision.errorCode, message)),
+    );
+  }
+}
+
+/** Marks iterations running and enqueues their first step. */
+export async function startIterations(
+  tx: FlowTx,
+  mapJob: StepJob,
+  mapKey: string,
+  indexes: number[],
+  definition: StepBase['definition'],
+): Promise<void> {
+  if (indexes.length === 0) return;
+  const step = getStep(definition, mapJob.s as string).step;
+  if (step.type !== 'map') return;
+  await tx.client.query(
+    `UPDATE step_runs SET status = 'running', started_at = now(), updated_at = now()
+      WHERE tenant_id = $1 AND run_id = $2 AND step_id = ANY($3::text[])`,
+    [mapJob.t, mapJob.r, indexes.map((i) => `${mapKey}#${i}`)],
+  );
+  const outer = mapJob.i ?? [];
+  await enqueueIn(
+    tx,
+    indexes.map((i) => stepJob({ ...mapJob, i: [...outer, i] }, step.iterator.start, 1)),
+  );
+}
+
+/** A parallel step's output (`{ branch: output }`) or a map's (outputs in item order). */
+async function joinOutput(
+  tx: FlowTx,
+  job: StepJob,
+  ownerKey: string,
+  kind: 'branch' | 'iteration',
+): Promise<unknown> {
+  const { rows } = await tx.client.query<{ step_id: string; status: string; output: unknown }>(
+    `SELECT step_id, status, output FROM step_runs
+      WHERE tenant_id = $1 AND run_id = $2 AND starts_with(step_id, $3)`,
+    [job.t, job.r, `${ownerKey}#`],
+  );
+  const members = rows.map((r) => ({ ...r, member: r.step_id.slice(ownerKey.length + 1) }));
+  if (kind === 'branch') {
+    return Object.fromEntries(
+      members.filter((m) => m.status === 'succeeded').map((m) => [m.member, m.output]),
+    );
+  }
+  const outputs: unknown[] = new Array(members.length).fill(null);
+  for (const m of members) {
+    const index = Number(m.member);
+    if (m.status === 'succeeded' && Number.isInteger(index)) outputs[index] = m.output;
+  }
+  return outputs;
+}
