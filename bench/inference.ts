@@ -1,11 +1,15 @@
-// npm run bench:inference — raw onnxruntime-node session.run in one process (batch 1 and 64)
+// npm run bench:inference — raw onnxruntime-node session.run in one process (batch 1 and the
+// runner's largest batch, 64 by default)
 // beside Roster's runner path in the same process: requests -> DynamicBatcher -> SessionPool
 // (worker threads) -> scored results, under load from many concurrent requests. Two models: a
 // compute-heavy MLP built here (512 -> 2048 -> 2048 -> 16, seeded random weights) and the
 // email-triage demo model (trained first if its file is missing). Demo inputs are featurized
 // before the clock starts, on both sides, so both measure the model path only.
-// Rounds interleave baseline and Roster; medians are reported. CPU only (no GPU here).
+// Rounds interleave baseline and Roster; medians are reported. CPU by default; on a GPU node
+// `--providers webgpu` runs the raw sessions and the runner path on that provider, and checks
+// that its scores agree with the CPU's on the same batches (gpu-runners/README.md).
 //   node --import @swc-node/register/esm-register bench/inference.ts [--rounds 3] [--threads 1]
+//     [--providers webgpu] [--max-batch 64] [--queue-delay-ms 2] [--only heavy|demo] [--work-scale 1]
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -15,6 +19,7 @@ import { ModelServer } from '@roster/gpu-runners';
 import {
   buildSparseBatch,
   type DenseFeaturizerSpec,
+  type ExecutionProvider,
   exportDenseMlpOnnx,
   type FeaturizerSpec,
   featurize,
@@ -35,14 +40,23 @@ const { values: args } = parseArgs({
     'intra-op': { type: 'string' },
     spin: { type: 'boolean', default: false },
     only: { type: 'string' },
+    providers: { type: 'string', default: 'cpu' },
+    'max-batch': { type: 'string', default: '64' },
+    'queue-delay-ms': { type: 'string', default: '2' },
+    /** Multiplies the items measured, for faster devices. */
+    'work-scale': { type: 'string', default: '1' },
   },
 });
 const ROUNDS = Number(args.rounds);
 const THREADS = Number(args.threads);
 const CONCURRENCY = Number(args.concurrency);
 const INTRA_OP = args['intra-op'] === undefined ? undefined : Number(args['intra-op']);
-const MAX_BATCH = 64;
-const QUEUE_DELAY_MS = 2;
+const MAX_BATCH = Number(args['max-batch']);
+const QUEUE_DELAY_MS = Number(args['queue-delay-ms']);
+const PROVIDERS = args.providers.split(',').map((p) => p.trim()) as ExecutionProvider[];
+const ON_CPU = PROVIDERS.length === 1 && PROVIDERS[0] === 'cpu';
+/** What onnxruntime is given, as the runner gives it (providers.ts): the CPU kernels behind. */
+const EXECUTION_PROVIDERS = ON_CPU ? ['cpu'] : [...PROVIDERS.filter((p) => p !== 'cpu'), 'cpu'];
 const log = (line: string) => console.log(line);
 
 interface Workload {
@@ -60,6 +74,13 @@ interface Workload {
 
 // --- workloads ------------------------------------------------------------------------------
 
+const WORK_SCALE = Number(args['work-scale']);
+const scaled = (work: Workload['work']): Workload['work'] => ({
+  b1: Math.round(work.b1 * WORK_SCALE),
+  b64: Math.round(work.b64 * WORK_SCALE),
+  runner: Math.round(work.runner * WORK_SCALE),
+});
+
 function seeded(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
@@ -72,7 +93,7 @@ function heavyWorkload(): Workload {
   const layers = [512, 2048, 2048, 16];
   const width = layers[0]!;
   const next = seeded(11);
-  const rows = Array.from({ length: 256 }, () =>
+  const rows = Array.from({ length: Math.max(256, MAX_BATCH) }, () =>
     Array.from({ length: width }, () => next() * 2 - 1),
   );
   const flat = Float32Array.from(rows.flat());
@@ -89,7 +110,7 @@ function heavyWorkload(): Workload {
         input: new ort.Tensor('float32', flat.subarray(start, start + n * width), [n, width]),
       };
     },
-    work: { b1: 3000, b64: 64 * 240, runner: 64 * 240 },
+    work: scaled({ b1: 3000, b64: 64 * 240, runner: 64 * 240 }),
   };
 }
 
@@ -142,7 +163,7 @@ function syntheticEmails(count: number): string[] {
 
 function demoWorkload(bytes: Uint8Array): Workload {
   const meta = readOnnxMetadata(bytes);
-  const rows: SparseFeatures[] = syntheticEmails(256).map((raw) =>
+  const rows: SparseFeatures[] = syntheticEmails(Math.max(256, MAX_BATCH)).map((raw) =>
     featurize(meta.featurizer, parseEmail(raw)),
   );
   return {
@@ -162,7 +183,7 @@ function demoWorkload(bytes: Uint8Array): Workload {
         Object.entries(shapes).map(([name, t]) => [name, new ort.Tensor(t.type, t.data, t.dims)]),
       );
     },
-    work: { b1: 12_000, b64: 64 * 600, runner: 64 * 600 },
+    work: scaled({ b1: 12_000, b64: 64 * 600, runner: 64 * 600 }),
   };
 }
 
@@ -220,9 +241,28 @@ interface Round {
   meanBatch: number;
 }
 
+/** Largest absolute difference between the provider's and the CPU's scores on the same batches. */
+async function maxDifferenceFromCpu(session: ort.InferenceSession, w: Workload): Promise<number> {
+  const cpu = await ort.InferenceSession.create(w.model, { executionProviders: ['cpu'] });
+  let worst = 0;
+  for (const batch of [1, MAX_BATCH]) {
+    const feeds = w.feeds(0, batch);
+    const [mine, theirs] = [await session.run(feeds), await cpu.run(feeds)];
+    const name = session.outputNames[0]!;
+    const a = mine[name]!.data as Float32Array;
+    const b = theirs[name]!.data as Float32Array;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+  }
+  await cpu.release();
+  return worst;
+}
+
 async function setUp(w: Workload) {
-  const session = await ort.InferenceSession.create(w.model);
+  const session = await ort.InferenceSession.create(w.model, {
+    executionProviders: EXECUTION_PROVIDERS,
+  });
   const server = await ModelServer.load({
+    providers: PROVIDERS,
     model: w.model,
     labels: w.labels,
     featurizer: w.featurizer,
@@ -234,7 +274,7 @@ async function setUp(w: Workload) {
   });
   // Warm-up: first runs allocate and pick kernels.
   await rawItemsPerSecond(session, w, 1, 20);
-  await rawItemsPerSecond(session, w, 64, 64 * 3);
+  await rawItemsPerSecond(session, w, MAX_BATCH, MAX_BATCH * 3);
   await runnerLoad(server, w, 64 * 4, CONCURRENCY);
   return { session, server };
 }
@@ -259,8 +299,9 @@ async function measureRound(w: Workload, s: Awaited<ReturnType<typeof setUp>>): 
     sum.runner += runnerItems;
     sum.runners += runnerItems / runner.itemsPerSecond;
     latencies.push(...runner.latencies);
-    const b64Items = Math.ceil(w.work.b64 / CHUNKS / 64) * 64;
-    const b64Rate = await rawItemsPerSecond(s.session, w, 64, b64Items);
+    // The raw side runs whole batches of the runner's largest size, its best case.
+    const b64Items = Math.ceil(w.work.b64 / CHUNKS / MAX_BATCH) * MAX_BATCH;
+    const b64Rate = await rawItemsPerSecond(s.session, w, MAX_BATCH, b64Items);
     sum.b64 += b64Items;
     sum.b64s += b64Items / b64Rate;
   }
@@ -279,9 +320,9 @@ async function measureRound(w: Workload, s: Awaited<ReturnType<typeof setUp>>): 
 // --- main -----------------------------------------------------------------------------------
 
 const benchStarted = performance.now();
-const workloads: Workload[] = [heavyWorkload()];
+const workloads: Workload[] = args.only === 'demo' ? [] : [heavyWorkload()];
 const notes: string[] = [
-  `CPU only: no GPU on this machine; runner path = ModelServer (DynamicBatcher max ${MAX_BATCH}, delay ${QUEUE_DELAY_MS} ms) -> SessionPool (${THREADS} worker thread(s)), ${CONCURRENCY} concurrent closed-loop clients, in one process`,
+  `providers ${PROVIDERS.join(',')} (onnxruntime given ${EXECUTION_PROVIDERS.join(',')}); runner path = ModelServer (DynamicBatcher max ${MAX_BATCH}, delay ${QUEUE_DELAY_MS} ms) -> SessionPool (${THREADS} worker thread(s)), ${CONCURRENCY} concurrent closed-loop clients, in one process`,
 ];
 const demo = args.only === 'heavy' ? {} : demoModel();
 if (args.only === 'heavy') notes.push('demo model skipped: --only heavy');
@@ -290,14 +331,21 @@ else notes.push(`demo model skipped: ${demo.reason}`);
 for (const n of notes) log(n);
 
 const sessions = new Map<string, Awaited<ReturnType<typeof setUp>>>();
-for (const w of workloads) sessions.set(w.name, await setUp(w));
+const agreement: Record<string, number> = {};
+for (const w of workloads) {
+  const s = await setUp(w);
+  sessions.set(w.name, s);
+  log(`${w.name}: runner started on '${s.server.pool.provider}'`);
+  if (!ON_CPU)
+    agreement[`${w.name}_max_abs_diff_vs_cpu`] = await maxDifferenceFromCpu(s.session, w);
+}
 const rounds = new Map<string, Round[]>(workloads.map((w) => [w.name, []]));
 for (let r = 1; r <= ROUNDS; r++) {
   for (const w of workloads) {
     const result = await measureRound(w, sessions.get(w.name)!);
     rounds.get(w.name)!.push(result);
     log(
-      `round ${r} ${w.name}: raw b1 ${result.rawB1.toFixed(0)}/s, raw b64 ${result.rawB64.toFixed(0)}/s, runner ${result.runner.toFixed(0)}/s (mean batch ${result.meanBatch.toFixed(1)}, p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms)`,
+      `round ${r} ${w.name}: raw b1 ${result.rawB1.toFixed(0)}/s, raw b${MAX_BATCH} ${result.rawB64.toFixed(0)}/s, runner ${result.runner.toFixed(0)}/s (mean batch ${result.meanBatch.toFixed(1)}, p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms)`,
     );
   }
 }
@@ -324,7 +372,7 @@ for (const w of workloads) {
     m((r) => r.rawB1),
     0,
   );
-  figures[`${w.name}_raw_b64_items_per_s`] = round(
+  figures[`${w.name}_raw_b${MAX_BATCH}_items_per_s`] = round(
     m((r) => r.rawB64),
     0,
   );
@@ -351,7 +399,7 @@ log(
         `${w.name} runner ${rounds
           .get(w.name)!
           .map((r) => r.runner.toFixed(0))
-          .join('/')} raw b64 ${rounds
+          .join('/')} raw b${MAX_BATCH} ${rounds
           .get(w.name)!
           .map((r) => r.rawB64.toFixed(0))
           .join('/')}`,
@@ -363,13 +411,14 @@ printReport({
   figures,
   ratios,
   latency_ms: { ...latency, ...light },
+  ...(ON_CPU ? {} : { agreement }),
   env: {
     node: process.version,
     onnxruntime: ort.env.versions.node ?? ort.env.versions.common,
     cpus: cpus().length,
     cpu_model: cpus()[0]?.model ?? 'unknown',
     memory_gib: round(totalmem() / 2 ** 30, 1),
-    device: 'cpu',
+    device: ON_CPU ? 'cpu' : PROVIDERS.join(','),
     threads: THREADS,
   },
   notes,

@@ -24,6 +24,8 @@ export interface BenchReport {
   figures: Record<string, number>;
   ratios: Record<string, number>;
   latency_ms?: Record<string, number>;
+  /** Differences from a reference (e.g. accelerator scores vs the CPU's). */
+  agreement?: Record<string, number>;
   env: Record<string, unknown>;
   notes?: string[];
 }

@@ -1,0 +1,1 @@
+export default class EmbeddedPostgres { constructor() { throw new Error('no embedded Postgres in the GPU check bundle'); } }
