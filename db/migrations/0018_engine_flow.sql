@@ -12,7 +12,7 @@ ALTER TABLE step_runs ADD COLUMN state jsonb;
 --> statement-breakpoint
 -- What a step inside a branch or iteration needs in one round trip: the run, the outputs of the
 -- steps that succeeded, and the status and state of the branch/iteration markers it runs under.
-CREATE FUNCTION roster_engine_flow_context(p_tenant uuid, p_run uuid, p_markers text[]) RETURNS jsonb
+CREATE FUNCTION roster_engine_flow_context(p_tenant uuid, p_run uuid, p_markers text[], p_path text) RETURNS jsonb
   LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
 DECLARE
   result jsonb;
@@ -24,7 +24,11 @@ BEGIN
              SELECT jsonb_object_agg(s.step_id, jsonb_build_object('output', s.output))
                FROM step_runs s
               WHERE s.tenant_id = p_tenant AND s.run_id = p_run AND s.status = 'succeeded'
-                AND position('#' IN s.step_id) = 0), '{}'::jsonb),
+                AND position('#' IN s.step_id) = 0
+                -- only instances on this iteration path: not every iteration of a big map
+                AND (position('@' IN s.step_id) = 0
+                  OR split_part(s.step_id, '@', 2) = p_path
+                  OR starts_with(p_path, split_part(s.step_id, '@', 2) || '.'))), '{}'::jsonb),
            'markers', coalesce((
              SELECT jsonb_object_agg(s.step_id, jsonb_build_object('status', s.status,
                       'generation', s.generation, 'state', s.state))
@@ -35,7 +39,29 @@ BEGIN
 END
 $$;
 --> statement-breakpoint
-GRANT EXECUTE ON FUNCTION roster_engine_flow_context(uuid, uuid, text[]) TO roster_app;
+GRANT EXECUTE ON FUNCTION roster_engine_flow_context(uuid, uuid, text[], text) TO roster_app;
+--> statement-breakpoint
+-- As in 0005, but top-level steps no longer see iteration instances (`<step>@<path>`) or branch
+-- and iteration markers (`<step>#<member>`): a map's output is its list, and a run after a map
+-- of 1,000 items does not load 1,000 rows per step.
+CREATE OR REPLACE FUNCTION roster_engine_context(p_tenant uuid, p_run uuid, p_with_steps boolean) RETURNS jsonb
+  LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
+DECLARE
+  result jsonb;
+BEGIN
+  PERFORM set_config('app.tenant_id', p_tenant::text, true);
+  SELECT jsonb_build_object('status', r.status, 'input', r.input, 'deadlineAt', r.deadline_at,
+           'startedAt', r.started_at, 'generation', r.generation,
+           'steps', CASE WHEN p_with_steps THEN coalesce((
+             SELECT jsonb_object_agg(s.step_id, jsonb_build_object('output', s.output))
+               FROM step_runs s
+              WHERE s.tenant_id = p_tenant AND s.run_id = p_run AND s.status = 'succeeded'
+                AND position('@' IN s.step_id) = 0 AND position('#' IN s.step_id) = 0), '{}'::jsonb)
+           END)
+    INTO result FROM runs r WHERE r.tenant_id = p_tenant AND r.id = p_run;
+  RETURN result;
+END
+$$;
 --> statement-breakpoint
 -- When a run ends: its active child runs are cancelled (their steps, reviews and own children
 -- with them, through this same trigger), and a child run wakes the parent step that waits for it

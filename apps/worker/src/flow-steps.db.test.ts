@@ -345,6 +345,93 @@ describe('map', () => {
   });
 });
 
+describe('nesting', () => {
+  it('runs a parallel inside each map iteration, seeing that iteration’s item and outputs', async () => {
+    const wf = await publish({
+      start: 'each',
+      steps: {
+        each: {
+          type: 'map',
+          items: 'input.items',
+          concurrency: 3,
+          iterator: {
+            start: 'both',
+            steps: {
+              both: {
+                type: 'parallel',
+                branches: {
+                  up: {
+                    start: 'u',
+                    steps: { u: { type: 'transform', value: 'item + 1', end: true } },
+                  },
+                  down: {
+                    start: 'd',
+                    steps: { d: { type: 'transform', value: 'item - 1', end: true } },
+                  },
+                },
+                next: 'sum',
+              },
+              sum: {
+                type: 'transform',
+                value: 'steps.u.output + steps.d.output + index',
+                end: true,
+              },
+            },
+          },
+          end: true,
+        },
+      },
+    });
+    const items = [10, 20, 30, 40, 50, 60, 70];
+    const { runId } = await startRun(db.appPool, tenant.id, {
+      workflowId: wf.id,
+      input: { items },
+    });
+    const run = await settled(runId);
+    expect(run.status).toBe('succeeded');
+    expect(run.output).toEqual(items.map((v, i) => 2 * v + i));
+  });
+
+  it('waits for a review inside a map iteration and resumes that iteration', async () => {
+    const wf = await publish({
+      start: 'each',
+      steps: {
+        each: {
+          type: 'map',
+          items: 'input.items',
+          iterator: {
+            start: 'ask',
+            steps: { ask: { type: 'review', title: 'Check', data: '{ "item": item }', end: true } },
+          },
+          end: true,
+        },
+      },
+    });
+    const { runId } = await startRun(db.appPool, tenant.id, {
+      workflowId: wf.id,
+      input: { items: ['a', 'b'] },
+    });
+    const tasks = await waitFor(async () => {
+      const { rows } = await db.ownerPool.query(
+        `SELECT id, step_id, data FROM review_tasks WHERE run_id = $1 AND status = 'open' ORDER BY step_id`,
+        [runId],
+      );
+      return rows.length === 2 ? rows : undefined;
+    });
+    expect(tasks.map((t) => [t.step_id, t.data])).toEqual([
+      ['ask@0', { item: 'a' }],
+      ['ask@1', { item: 'b' }],
+    ]);
+    for (const task of tasks.reverse()) {
+      await completeReviewTask(db.appPool, tenant.id, task.id, { label: `${task.data.item}!` });
+    }
+    expect(await settled(runId)).toMatchObject({
+      status: 'succeeded',
+      output: [{ label: 'a!' }, { label: 'b!' }],
+    });
+  });
+});
+
 describe('callWorkflow', () => {
   async function parentRow(runId: string) {
     const { rows } = await db.ownerPool.query(

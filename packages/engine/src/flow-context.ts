@@ -13,11 +13,12 @@ export async function loadFlowContext(
   tenantId: string,
   runId: string,
   markers: string[],
+  path: readonly number[],
 ): Promise<FlowContext | undefined> {
   const { rows } = await pool.query<{ context: FlowContext | null }>({
     name: 'roster_engine_flow_context',
-    text: 'SELECT roster_engine_flow_context($1, $2, $3) AS context',
-    values: [tenantId, runId, markers],
+    text: 'SELECT roster_engine_flow_context($1, $2, $3, $4) AS context',
+    values: [tenantId, runId, markers, path.join('.')],
   });
   return rows[0]?.context ?? undefined;
 }

@@ -40,6 +40,7 @@ export {
   resumeStep,
   retryRun,
 } from './run-control.js';
+export { getRunLinks, type RunLinks } from './run-links.js';
 export {
   type DeadLetter,
   getRun,

@@ -146,6 +146,7 @@ export function createStepRunner(
         job.t,
         job.r,
         frames.map((f) => f.marker),
+        path,
       );
       if (
         !flowContext ||

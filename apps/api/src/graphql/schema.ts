@@ -8,6 +8,7 @@ import { InferenceResolver } from './resolvers/inference-resolver.js';
 import { InstallationResolver } from './resolvers/installation-resolver.js';
 import { NodeResolver } from './resolvers/node-resolver.js';
 import { PluginCatalogResolver } from './resolvers/plugin-catalog-resolver.js';
+import { RunFlowResolver } from './resolvers/run-flow-resolver.js';
 import { RunResolver } from './resolvers/run-resolver.js';
 import { TenantResolver } from './resolvers/tenant-resolver.js';
 import { TriggerResolver } from './resolvers/trigger-resolver.js';
@@ -26,6 +27,7 @@ export function apiSchema(): GraphQLSchema {
       ApiKeyResolver,
       WorkflowResolver,
       RunResolver,
+      RunFlowResolver,
       TriggerResolver,
       NodeResolver,
       InferenceResolver,
