@@ -3,6 +3,11 @@ import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphq
 import { buildSchemaSync } from 'type-graphql';
 import { ApiKeyResolver } from './resolvers/api-key-resolver.js';
 import { EmailTriggerResolver } from './resolvers/email-trigger-resolver.js';
+import {
+  ErasureResolver,
+  RunPersonalDataResolver,
+  StepRunPersonalDataResolver,
+} from './resolvers/erasure-resolver.js';
 import { IdentityResolver } from './resolvers/identity-resolver.js';
 import { InferenceResolver } from './resolvers/inference-resolver.js';
 import { InstallationResolver } from './resolvers/installation-resolver.js';
@@ -34,6 +39,9 @@ export function apiSchema(): GraphQLSchema {
       PluginCatalogResolver,
       InstallationResolver,
       EmailTriggerResolver,
+      ErasureResolver,
+      RunPersonalDataResolver,
+      StepRunPersonalDataResolver,
     ],
     orphanedTypes: [Tenant, Workflow],
     // Inputs are checked by the services with messages that name the field; no class-validator.
