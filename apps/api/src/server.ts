@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { loadPolicyFile, type Policy } from '@roster/authz';
 import type { Pool } from '@roster/db';
+import { type GovernancePolicy, loadGovernancePolicyFile } from '@roster/governance';
 import type { Logger } from '@roster/telemetry';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerGraphql } from './graphql/apollo.js';
@@ -12,6 +13,11 @@ import { registerWebhookRoutes } from './http/webhook-routes.js';
 
 /** policies/roles.yaml at the repository root. */
 export const ROLES_FILE = fileURLToPath(new URL('../../../policies/roles.yaml', import.meta.url));
+
+/** policies/governance.yaml at the repository root: the governance defaults of every tenant. */
+export const GOVERNANCE_FILE = fileURLToPath(
+  new URL('../../../policies/governance.yaml', import.meta.url),
+);
 
 export interface ApiDependencies {
   appPool: Pool;
@@ -26,6 +32,8 @@ export interface ApiDependencies {
   marketplace?: MarketplaceOptions;
   /** Domain of inbound e-mail trigger addresses. Default `inbound.roster.test`. */
   inboundEmailDomain?: string;
+  /** Governance defaults; default: policies/governance.yaml, read and checked at boot. */
+  governanceDefaults?: GovernancePolicy;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
@@ -46,6 +54,7 @@ export async function createApiServer({
   onFieldResolved,
   marketplace,
   inboundEmailDomain,
+  governanceDefaults,
 }: ApiDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -72,6 +81,7 @@ export async function createApiServer({
     ...(onFieldResolved ? { onFieldResolved } : {}),
     ...(marketplace ? { marketplace } : {}),
     ...(inboundEmailDomain ? { inboundEmailDomain } : {}),
+    governanceDefaults: governanceDefaults ?? (await loadGovernancePolicyFile(GOVERNANCE_FILE)),
   });
   return app;
 }

@@ -32,9 +32,12 @@ export {
   type EffectiveGovernancePolicy,
   effectiveGovernancePolicy,
   effectiveGovernancePolicyIn,
+  type GovernancePolicyChange,
   type GovernancePolicyVersion,
   governancePolicyVersions,
   type PolicyReadOptions,
+  type PolicyUpdateOptions,
+  policyChangedData,
   type UpdateGovernancePolicyInput,
   updateGovernancePolicy,
 } from './policy/store.js';

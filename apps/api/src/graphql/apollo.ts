@@ -3,6 +3,7 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import type { Policy } from '@roster/authz';
 import type { Pool } from '@roster/db';
+import type { GovernancePolicy } from '@roster/governance';
 import type { Logger } from '@roster/telemetry';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GraphQLError } from 'graphql';
@@ -30,6 +31,8 @@ export interface GraphqlOptions {
   marketplace?: MarketplaceOptions;
   /** Domain of inbound e-mail trigger addresses (ROSTER_INBOUND_EMAIL_DOMAIN). */
   inboundEmailDomain?: string;
+  /** Governance defaults (policies/governance.yaml), loaded at boot. */
+  governanceDefaults?: GovernancePolicy;
 }
 
 /** W3C trace context: reuse the caller's trace id when a valid `traceparent` comes in. */
@@ -140,6 +143,7 @@ export async function registerGraphql(
         authCache,
         marketplace: options.marketplace ?? {},
         ...(options.inboundEmailDomain ? { inboundEmailDomain: options.inboundEmailDomain } : {}),
+        ...(options.governanceDefaults ? { governanceDefaults: options.governanceDefaults } : {}),
       };
       if (context.auth) {
         const { actor } = context.auth;

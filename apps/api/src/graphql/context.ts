@@ -1,5 +1,6 @@
 import type { Policy } from '@roster/authz';
 import type { Pool } from '@roster/db';
+import type { GovernancePolicy } from '@roster/governance';
 import type { KeyProvider, PluginInvoker } from '@roster/plugin-host';
 import type { Logger } from '@roster/telemetry';
 import type { AuthCache } from '../auth/auth-cache.js';
@@ -60,6 +61,8 @@ export interface RequestContext {
   marketplace: MarketplaceOptions;
   /** Domain of e-mail trigger addresses (ROSTER_INBOUND_EMAIL_DOMAIN). Default inbound.roster.test. */
   inboundEmailDomain?: string;
+  /** Governance defaults loaded at boot (policies/governance.yaml). Default: the built-in ones. */
+  governanceDefaults?: GovernancePolicy;
 }
 
 export function requireAuth(ctx: RequestContext): Authenticated {

@@ -3,6 +3,7 @@ import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphq
 import { buildSchemaSync } from 'type-graphql';
 import { ApiKeyResolver } from './resolvers/api-key-resolver.js';
 import { EmailTriggerResolver } from './resolvers/email-trigger-resolver.js';
+import { GovernancePolicyResolver } from './resolvers/governance-policy-resolver.js';
 import {
   ErasureResolver,
   RunPersonalDataResolver,
@@ -39,6 +40,7 @@ export function apiSchema(): GraphQLSchema {
       PluginCatalogResolver,
       InstallationResolver,
       EmailTriggerResolver,
+      GovernancePolicyResolver,
       ErasureResolver,
       RunPersonalDataResolver,
       StepRunPersonalDataResolver,

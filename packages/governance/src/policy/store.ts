@@ -43,8 +43,8 @@ export async function effectiveGovernancePolicyIn(
   options: PolicyReadOptions = {},
 ): Promise<EffectiveGovernancePolicy> {
   const defaults = options.defaults ?? DEFAULT_GOVERNANCE_POLICY;
-  let perTenant = cache.get(defaults);
-  if (!perTenant) cache.set(defaults, (perTenant = new Map()));
+  const perTenant = cache.get(defaults) ?? new Map<string, EffectiveGovernancePolicy>();
+  cache.set(defaults, perTenant);
   const { rows } = await client.query<{ version: number }>(
     'SELECT version FROM governance_policy_versions WHERE tenant_id = $1 ORDER BY version DESC LIMIT 1',
     [tenantId],
@@ -127,6 +127,32 @@ export interface UpdateGovernancePolicyInput {
   createdBy: string;
 }
 
+/** What a saved change records: the effective policy before and after. */
+export interface GovernancePolicyChange {
+  fromVersion: number;
+  version: number;
+  before: GovernancePolicy;
+  after: GovernancePolicy;
+  comment: string | null;
+}
+
+export interface PolicyUpdateOptions extends PolicyReadOptions {
+  /**
+   * Records the change in the saving transaction. Default: a `policy.changed` audit event whose
+   * actor comes from the session's audit context (the API passes recordAudit with its caller).
+   */
+  audit?: (client: PoolClient, change: GovernancePolicyChange) => Promise<unknown>;
+}
+
+/** `policy.changed` data in the shape @roster/audit's reports read (PolicyChangedData). */
+export function policyChangedData(change: GovernancePolicyChange) {
+  return {
+    policy: 'governance',
+    summary: `governance policy version ${change.fromVersion} → ${change.version}${change.comment ? `: ${change.comment}` : ''}`,
+    version: change.version,
+  };
+}
+
 /**
  * Saves a new version of the tenant's override after checking it, and records `policy.changed`
  * with the effective policy before and after, in the same transaction.
@@ -135,7 +161,7 @@ export async function updateGovernancePolicy(
   pool: Pool,
   tenantId: string,
   input: UpdateGovernancePolicyInput,
-  options: PolicyReadOptions = {},
+  options: PolicyUpdateOptions = {},
 ): Promise<EffectiveGovernancePolicy> {
   const defaults = options.defaults ?? DEFAULT_GOVERNANCE_POLICY;
   const after = applyOverride(defaults, input.document, 'The document');
@@ -156,20 +182,21 @@ export async function updateGovernancePolicy(
        VALUES ($1, $2, $3, $4, $5)`,
       [tenantId, version, JSON.stringify(input.document), input.createdBy, input.comment ?? null],
     );
-    await client.query(
-      `INSERT INTO audit_events (tenant_id, kind, data, subject_type, subject_id, before, after)
-       VALUES ($1, 'policy.changed', $2, 'Policy', 'governance', $3, $4)`,
-      [
-        tenantId,
-        {
-          policy: 'governance',
-          summary: `governance policy version ${before.version} → ${version}${input.comment ? `: ${input.comment}` : ''}`,
-          version,
-        },
-        JSON.stringify(before.policy),
-        JSON.stringify(after),
-      ],
-    );
+    const change = {
+      fromVersion: before.version,
+      version,
+      before: before.policy,
+      after,
+      comment: input.comment ?? null,
+    };
+    if (options.audit) await options.audit(client, change);
+    else {
+      await client.query(
+        `INSERT INTO audit_events (tenant_id, kind, data, subject_type, subject_id, before, after)
+         VALUES ($1, 'policy.changed', $2, 'policy', 'governance', $3, $4)`,
+        [tenantId, policyChangedData(change), JSON.stringify(before.policy), JSON.stringify(after)],
+      );
+    }
     return { policy: after, version, defaults, override: input.document };
   });
 }

@@ -5,13 +5,24 @@
 
 import { type Pool, type PoolClient, withTenant } from '@roster/db';
 import { completeReviewTask, resumeStep } from '@roster/engine';
+import {
+  DEFAULT_GOVERNANCE_POLICY,
+  effectiveGovernancePolicy,
+  effectiveGovernancePolicyIn,
+  type GovernancePolicy,
+  type ThresholdOverride,
+  thresholdsForScope,
+  updateGovernancePolicy,
+} from '@roster/governance';
 import { type DecisionThresholds, decide } from '../decision.js';
 import { InferenceError } from '../errors.js';
 import { checkCanaries } from './deployments.js';
 import type { SettledRequest } from './queue.js';
 
-/** Used when neither the workflow nor the tenant has a decision policy. */
-export const DEFAULT_THRESHOLDS: DecisionThresholds = { default: 0.9 };
+/** The built-in default review threshold (policies/governance.yaml `thresholds.default`). */
+export const DEFAULT_THRESHOLDS: DecisionThresholds = {
+  default: DEFAULT_GOVERNANCE_POLICY.thresholds.default,
+};
 
 /** What a decision step outputs (and what `steps.<id>` reads later in the run). */
 export interface DecisionOutput {
@@ -37,60 +48,85 @@ export interface Resume {
 
 type Queryable = Pick<PoolClient, 'query'>;
 
-/** The review thresholds of `workflowId`: its own policy, else the tenant's, else the default. */
+/**
+ * The review thresholds of a decision of `model` in `workflowId`, from the tenant's governance
+ * policy in force (read per call, so a saved change applies to the next decision): the most
+ * specific threshold override wins (see @roster/governance resolveThreshold).
+ */
 export async function thresholdsFor(
   client: Queryable,
   tenantId: string,
   workflowId: string | null,
+  model: string | null = null,
+  options: { defaults?: GovernancePolicy } = {},
 ): Promise<DecisionThresholds> {
-  const { rows } = await client.query<{
-    default_threshold: number;
-    per_label: Record<string, number>;
-  }>(
-    `SELECT default_threshold, per_label FROM decision_policies
-      WHERE tenant_id = $1 AND (workflow_id = $2 OR workflow_id IS NULL)
-      ORDER BY workflow_id NULLS LAST LIMIT 1`,
-    [tenantId, workflowId],
-  );
-  const row = rows[0];
-  return row ? { default: row.default_threshold, perLabel: row.per_label } : DEFAULT_THRESHOLDS;
+  const { policy } = await effectiveGovernancePolicyIn(client, tenantId, options);
+  let workflowName: string | null = null;
+  if (workflowId && policy.thresholds.overrides.some((o) => o.workflow !== undefined)) {
+    const { rows } = await client.query<{ name: string }>(
+      'SELECT name FROM workflows WHERE tenant_id = $1 AND id = $2',
+      [tenantId, workflowId],
+    );
+    workflowName = rows[0]?.name ?? null;
+  }
+  return thresholdsForScope(policy, { workflowId, workflowName, model });
 }
 
-/** Sets the review thresholds of a workflow (or the tenant's default with workflowId null). */
+/**
+ * Sets the review thresholds of a workflow (or the tenant's default with workflowId null) by
+ * saving a new version of the tenant's governance policy: the workflow's threshold overrides
+ * (by id) are replaced, or `thresholds.default` is set. Kept for callers of the former
+ * decision_policies table (the demo, tests); the GraphQL API edits the whole policy.
+ */
 export async function setDecisionPolicy(
   pool: Pool,
   tenantId: string,
   policy: { workflowId: string | null } & DecisionThresholds,
+  options: { defaults?: GovernancePolicy; createdBy?: string } = {},
 ): Promise<void> {
   // decide() validates thresholds; run it once on a dummy score to reuse its checks.
   decide([1], ['x'], { default: policy.default, perLabel: policy.perLabel ?? {} });
-  await withTenant(pool, tenantId, async ({ client }) => {
-    await client.query(
-      `INSERT INTO decision_policies (tenant_id, workflow_id, default_threshold, per_label)
-       VALUES ($1, $2, $3, $4)
-       ON CONFLICT (tenant_id, coalesce(workflow_id, '00000000-0000-0000-0000-000000000000'::uuid))
-       DO UPDATE SET default_threshold = EXCLUDED.default_threshold, per_label = EXCLUDED.per_label, updated_at = now()`,
-      [tenantId, policy.workflowId, policy.default, policy.perLabel ?? {}],
+  const current = await effectiveGovernancePolicy(pool, tenantId, options);
+  const override = structuredClone(current.override ?? {}) as {
+    thresholds?: { default?: number; overrides?: ThresholdOverride[] };
+  };
+  override.thresholds ??= {};
+  const thresholds = override.thresholds;
+  const perLabel = Object.entries(policy.perLabel ?? {});
+  if (policy.workflowId === null) {
+    thresholds.default = policy.default;
+    if (perLabel.length > 0) {
+      const kept = (thresholds.overrides ?? current.policy.thresholds.overrides).filter(
+        (o) => o.workflow !== undefined || o.model !== undefined,
+      );
+      thresholds.overrides = [
+        ...kept,
+        ...perLabel.map(([label, threshold]) => ({ label, threshold })),
+      ];
+    }
+  } else {
+    const workflow = policy.workflowId;
+    const kept = (thresholds.overrides ?? current.policy.thresholds.overrides).filter(
+      (o) => o.workflow !== workflow,
     );
-    const labels = Object.entries(policy.perLabel ?? {})
-      .map(([l, t]) => `${l} ${t}`)
-      .join(', ');
-    await client.query(
-      `INSERT INTO audit_events (tenant_id, kind, data, subject_type, subject_id)
-       VALUES ($1, 'policy.changed', $2, 'Policy', $3)`,
-      [
-        tenantId,
-        {
-          policy: 'review-thresholds',
-          summary: `${policy.workflowId ? `workflow ${policy.workflowId}` : 'tenant default'}: threshold ${policy.default}${labels ? ` (per label: ${labels})` : ''}`,
-          workflowId: policy.workflowId,
-          default: policy.default,
-          perLabel: policy.perLabel ?? {},
-        },
-        policy.workflowId ?? 'tenant',
-      ],
-    );
-  });
+    thresholds.overrides = [
+      ...kept,
+      { workflow, threshold: policy.default },
+      ...perLabel.map(([label, threshold]) => ({ workflow, label, threshold })),
+    ];
+  }
+  const labels = perLabel.map(([l, t]) => `${l} ${t}`).join(', ');
+  await updateGovernancePolicy(
+    pool,
+    tenantId,
+    {
+      document: override,
+      expectedVersion: current.version,
+      comment: `review thresholds of ${policy.workflowId ? `workflow ${policy.workflowId}` : 'the tenant'}: ${policy.default}${labels ? ` (per label: ${labels})` : ''}`,
+      createdBy: options.createdBy ?? 'system',
+    },
+    options,
+  );
 }
 
 async function versionInfo(client: Queryable, tenantId: string, versionId: string) {

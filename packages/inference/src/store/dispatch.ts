@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { DecisionStep } from '@roster/core';
 import { type Pool, type PoolClient, withTenant } from '@roster/db';
 import { type DecisionExecutor, StepFailure } from '@roster/engine';
+import type { GovernancePolicy } from '@roster/governance';
 import { decide, inputFingerprint } from '../decision.js';
 import { InferenceError } from '../errors.js';
 import { chooseDeployment } from '../rollout.js';
@@ -74,7 +75,13 @@ async function pinnedVersion(
  * (chosen per run/step by chooseDeployment, so retries see the same model) and for each shadow,
  * then returns `{ wait: true }`. The runner's answer resumes the step (see settleRequests).
  */
-export function createDecisionExecutor(pool: Pool): DecisionExecutor {
+export function createDecisionExecutor(
+  pool: Pool,
+  options: {
+    /** Governance defaults (policies/governance.yaml) loaded at boot; default: the built-in ones. */
+    defaults?: GovernancePolicy;
+  } = {},
+): DecisionExecutor {
   return async (call) => {
     const step: DecisionStep = call.step;
     try {
@@ -92,7 +99,13 @@ export function createDecisionExecutor(pool: Pool): DecisionExecutor {
           [call.tenantId, call.runId],
         );
         const workflowId = rows[0]?.workflow_id ?? null;
-        const thresholds = await thresholdsFor(client, call.tenantId, workflowId);
+        const thresholds = await thresholdsFor(
+          client,
+          call.tenantId,
+          workflowId,
+          step.model,
+          options,
+        );
         const base = {
           input,
           fingerprint,
