@@ -16,6 +16,7 @@ import { NodeResolver } from './resolvers/node-resolver.js';
 import { PluginCatalogResolver } from './resolvers/plugin-catalog-resolver.js';
 import { RunFlowResolver } from './resolvers/run-flow-resolver.js';
 import { RunResolver } from './resolvers/run-resolver.js';
+import { ReviewResolver } from './resolvers/review-resolver.js';
 import { TenantResolver } from './resolvers/tenant-resolver.js';
 import { TriggerResolver } from './resolvers/trigger-resolver.js';
 import { WorkflowResolver } from './resolvers/workflow-resolver.js';
@@ -44,6 +45,7 @@ export function apiSchema(): GraphQLSchema {
       ErasureResolver,
       RunPersonalDataResolver,
       StepRunPersonalDataResolver,
+      ReviewResolver,
     ],
     orphanedTypes: [Tenant, Workflow],
     // Inputs are checked by the services with messages that name the field; no class-validator.
