@@ -134,4 +134,60 @@ describe('runs through the API', () => {
     const listed = await api.gql('{ runs(first: 100) { nodes { id } } }', {}, other.token);
     expect(listed.data?.runs.nodes).toEqual([]);
   });
+
+  it('records who started a run; a builder cancels the runs they started (by hand or by their key) and no one else', async () => {
+    const builder = await api.addMember(owner.token, 'builder');
+    const colleague = await api.addMember(owner.token, 'builder');
+    const workflowId = await publishedWorkflow(owner.token, 'Owned runs');
+    const WHO = `query($id: ID!) { run(id: $id) { status startedBy { kind id member { id displayName } } } }`;
+    const CANCEL = `mutation($id: ID!) { cancelRun(input: { id: $id }) { run { status } } }`;
+    const start = async (token: string) =>
+      (await api.gql(START, { i: { workflowId, input: {} } }, token)).data?.startRun.run
+        .id as string;
+
+    const mine = await start(builder.token);
+    const who = await api.gql(WHO, { id: mine }, owner.token);
+    const memberId = Buffer.from(`Member:${builder.userId}`).toString('base64url');
+    expect(who.data?.run.startedBy).toMatchObject({ kind: 'member', id: memberId });
+    expect(who.data?.run.startedBy.member.id).toBe(memberId);
+
+    const theirs = await start(colleague.token);
+    const ownersRun = await start(owner.token);
+    for (const runId of [theirs, ownersRun]) {
+      const denied = await api.gql(CANCEL, { id: runId }, builder.token);
+      expect(denied.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      expect((await api.gql(WHO, { id: runId }, owner.token)).data?.run.status).not.toBe(
+        'cancelled',
+      );
+    }
+    const cancelled = await api.gql(CANCEL, { id: mine }, builder.token);
+    expect(cancelled.errors).toBeUndefined();
+    expect(cancelled.data?.cancelRun.run.status).toBe('cancelled');
+
+    // A run started through the builder's API key is the builder's: it names the key, and the
+    // builder may cancel it.
+    const key = await api.gql(
+      `mutation { createApiKey(input: { name: "ci", scopes: ["runs:write"] }) { token apiKey { id } } }`,
+      {},
+      builder.token,
+    );
+    const viaKey = await start(key.data?.createApiKey.token as string);
+    const byKey = await api.gql(WHO, { id: viaKey }, owner.token);
+    expect(byKey.data?.run.startedBy).toMatchObject({
+      kind: 'apiKey',
+      id: key.data?.createApiKey.apiKey.id,
+      member: { id: memberId },
+    });
+    expect(
+      (await api.gql(CANCEL, { id: viaKey }, colleague.token)).errors?.[0]?.extensions?.code,
+    ).toBe('FORBIDDEN');
+    expect((await api.gql(CANCEL, { id: viaKey }, builder.token)).data?.cancelRun.run.status).toBe(
+      'cancelled',
+    );
+    // An operator's cancel right has no ownership condition.
+    const operator = await api.addMember(owner.token, 'operator');
+    expect((await api.gql(CANCEL, { id: theirs }, operator.token)).data?.cancelRun.run.status).toBe(
+      'cancelled',
+    );
+  });
 });

@@ -116,7 +116,12 @@ export async function deliverEmail(
       const run = await startRun(
         pool,
         r.tenantId,
-        { workflowId: r.workflowId, input, idempotencyKey: `email:${r.triggerId}:${key}` },
+        {
+          workflowId: r.workflowId,
+          input,
+          idempotencyKey: `email:${r.triggerId}:${key}`,
+          startedBy: { kind: 'emailTrigger', id: r.triggerId },
+        },
         options,
       );
       results.push({ runId: run.runId, created: run.created });

@@ -40,6 +40,12 @@ export {
   resumeStep,
   retryRun,
 } from './run-control.js';
+export {
+  type RunInitiator,
+  type RunInitiatorKind,
+  type RunInitiatorView,
+  runInitiator,
+} from './run-initiator.js';
 export { getRunLinks, type RunLinks } from './run-links.js';
 export {
   type DeadLetter,

@@ -1,5 +1,6 @@
 import { type Pool, withTenant } from '@roster/db';
 import { EngineError } from './errors.js';
+import { initiatorView, type RunInitiatorView } from './run-initiator.js';
 
 export interface StepTimelineEntry {
   stepId: string;
@@ -28,6 +29,8 @@ export interface RunView {
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** Who or what started the run. */
+  startedBy: RunInitiatorView;
   /** Steps in the order they started. */
   steps: StepTimelineEntry[];
 }
@@ -37,7 +40,8 @@ export async function getRun(pool: Pool, tenantId: string, runId: string): Promi
   return withTenant(pool, tenantId, async ({ client }) => {
     const run = await client.query(
       `SELECT id, workflow_id, workflow_version, status, input, output, error, failed_step, idempotency_key,
-              generation, deadline_at, created_at, started_at, finished_at
+              generation, deadline_at, created_at, started_at, finished_at,
+              created_by, started_by_kind, started_by_id
          FROM runs WHERE tenant_id = $1 AND id = $2`,
       [tenantId, runId],
     );
@@ -64,6 +68,7 @@ export async function getRun(pool: Pool, tenantId: string, runId: string): Promi
       createdAt: r.created_at,
       startedAt: r.started_at,
       finishedAt: r.finished_at,
+      startedBy: initiatorView(r),
       steps: steps.rows.map((s) => ({
         stepId: s.step_id,
         status: s.status,

@@ -76,7 +76,13 @@ export async function tickSchedules(
             const [run] = await startRunsInTransaction(
               client,
               tenantId,
-              [{ workflowId: schedule.workflow_id, input: schedule.input }],
+              [
+                {
+                  workflowId: schedule.workflow_id,
+                  input: schedule.input,
+                  startedBy: { kind: 'schedule', id: schedule.id },
+                },
+              ],
               options,
             );
             await client.query(

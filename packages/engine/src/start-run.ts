@@ -9,6 +9,7 @@ import {
 } from './engine-options.js';
 import { EngineError } from './errors.js';
 import { inputHash } from './input-hash.js';
+import { initiatorColumns, type RunInitiator } from './run-initiator.js';
 
 export interface StartRunInput {
   workflowId: string;
@@ -17,6 +18,8 @@ export interface StartRunInput {
   input?: unknown;
   /** A repeat with the same key returns the same run (CONFLICT when the input differs). */
   idempotencyKey?: string;
+  /** Who or what starts the run. Default: the system. */
+  startedBy?: RunInitiator;
 }
 
 export interface StartedRun {
@@ -99,6 +102,7 @@ export async function startRunsInTransaction(
       idempotency_key: item.idempotencyKey ?? null,
       max_runs: definition.concurrency?.maxRuns ?? null,
       deadline_ms: runDeadlineMs(definition),
+      ...initiatorColumns(item.startedBy),
     });
   }
   const started = await client

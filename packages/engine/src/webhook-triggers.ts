@@ -185,7 +185,12 @@ export async function receiveWebhook(
   const started = await startRun(
     pool,
     tenantId,
-    { workflowId: found.workflow_id, input, idempotencyKey: `webhook:${triggerId}:${webhookId}` },
+    {
+      workflowId: found.workflow_id,
+      input,
+      idempotencyKey: `webhook:${triggerId}:${webhookId}`,
+      startedBy: { kind: 'webhook', id: triggerId },
+    },
     options,
   );
   await withTenant(pool, tenantId, ({ client }) =>

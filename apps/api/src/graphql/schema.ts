@@ -15,7 +15,7 @@ import { InstallationResolver } from './resolvers/installation-resolver.js';
 import { NodeResolver } from './resolvers/node-resolver.js';
 import { PluginCatalogResolver } from './resolvers/plugin-catalog-resolver.js';
 import { RunFlowResolver } from './resolvers/run-flow-resolver.js';
-import { RunResolver } from './resolvers/run-resolver.js';
+import { RunInitiatorResolver, RunResolver } from './resolvers/run-resolver.js';
 import { ReviewResolver } from './resolvers/review-resolver.js';
 import { TenantResolver } from './resolvers/tenant-resolver.js';
 import { TriggerResolver } from './resolvers/trigger-resolver.js';
@@ -34,6 +34,7 @@ export function apiSchema(): GraphQLSchema {
       ApiKeyResolver,
       WorkflowResolver,
       RunResolver,
+      RunInitiatorResolver,
       RunFlowResolver,
       TriggerResolver,
       NodeResolver,

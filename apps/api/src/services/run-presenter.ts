@@ -20,7 +20,8 @@ export async function listRuns(
     const { rows } = await client.query(
       `SELECT id, workflow_id AS "workflowId", workflow_version AS version, status, input, output, error,
               failed_step AS "failedStep", idempotency_key AS "idempotencyKey", deadline_at AS "deadlineAt",
-              created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"
+              created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt",
+              json_build_object('kind', started_by_kind, 'id', started_by_id, 'memberId', created_by) AS "startedBy"
          FROM runs
         WHERE tenant_id = $1
           AND ($2::text IS NULL OR status = $2)
@@ -41,5 +42,20 @@ export async function listRuns(
       ],
     );
     return toPage(rows as (RunRow & { id: string; createdAt: Date })[], page.limit);
+  });
+}
+
+/** The member who started a run, while they are still a member of the tenant. */
+export async function initiatorMember(appPool: Pool, tenantId: string, userId: string) {
+  return withTenant(appPool, tenantId, async ({ client }) => {
+    const { rows } = await client.query(
+      `SELECT m.user_id AS "userId", u.email, u.name, m.role, m.created_at AS "createdAt"
+         FROM memberships m JOIN users u ON u.id = m.user_id
+        WHERE m.tenant_id = $1 AND m.user_id = $2`,
+      [tenantId, userId],
+    );
+    return rows[0] as
+      | { userId: string; email: string; name: string; role: string; createdAt: Date }
+      | undefined;
   });
 }

@@ -70,7 +70,7 @@ export const CORE_CALLS: Record<string, OperationCall> = {
   cancelRun: {
     query: `mutation($i: RunIdInput!) { cancelRun(input: $i) { run { status } } }`,
     variables: (f) => ({ i: { id: f.runId } }),
-    record: { subject: 'Run', row: { createdBy: null } },
+    record: { subject: 'Run', row: {} },
     audit: { action: 'run.cancelled' },
   },
   retryRun: {

@@ -1,7 +1,8 @@
-import { subjectRecord } from '@roster/authz';
+import { type Actor, subjectRecord } from '@roster/authz';
 import { withAuditContext } from '@roster/db';
 import {
   cancelRun,
+  type RunInitiator as EngineRunInitiator,
   type StartRunInput as EngineStartRunInput,
   getRun,
   listDeadLetters,
@@ -16,6 +17,7 @@ import {
   Arg,
   Ctx,
   Field,
+  FieldResolver,
   ID,
   InputType,
   Int,
@@ -23,16 +25,18 @@ import {
   ObjectType,
   Query,
   Resolver,
+  Root,
 } from 'type-graphql';
 import { badInput } from '../../errors.js';
 import { auditContextOf } from '../../services/audit-actor.js';
-import { listRuns } from '../../services/run-presenter.js';
+import { initiatorMember, listRuns } from '../../services/run-presenter.js';
 import { type RequestContext, requireAuth } from '../context.js';
 import { uuidFromGlobalId } from '../global-id.js';
 import { encodeCursor, pageRequest } from '../pagination.js';
 import { Can } from '../permissions.js';
 import { Connection } from '../types/connection.js';
-import { DeadLetter, Run } from '../types/run.js';
+import { Member } from '../types/member.js';
+import { DeadLetter, Run, RunInitiator } from '../types/run.js';
 
 export const RunConnection = Connection('Run', Run, (r) =>
   encodeCursor({ createdAt: r.createdAt, id: r.runId }),
@@ -89,7 +93,18 @@ class RunPayload {
 
 const MAX_INPUT_BYTES = 256 * 1024;
 
-function toEngineInput(input: StartRunInput, field: string): EngineStartRunInput {
+/** The caller as a run's initiator: the member, or the API key and the member who made it. */
+function initiatorOf(actor: Actor): Extract<EngineRunInitiator, { memberId: string }> {
+  return actor.kind === 'apiKey'
+    ? { kind: 'apiKey', apiKeyId: actor.keyId, memberId: actor.creator.memberId }
+    : { kind: 'member', memberId: actor.memberId };
+}
+
+function toEngineInput(
+  input: StartRunInput,
+  field: string,
+  startedBy: EngineRunInitiator,
+): EngineStartRunInput {
   const bytes = Buffer.byteLength(JSON.stringify(input.input ?? {}));
   if (bytes > MAX_INPUT_BYTES)
     throw badInput(
@@ -111,6 +126,7 @@ function toEngineInput(input: StartRunInput, field: string): EngineStartRunInput
     ...(input.version ? { version: input.version } : {}),
     input: input.input ?? {},
     ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+    startedBy,
   };
 }
 
@@ -153,7 +169,7 @@ export class RunResolver {
   ) {
     const { actor } = requireAuth(ctx);
     const started = await asCaller(ctx, () =>
-      startRun(ctx.appPool, actor.tenantId, toEngineInput(input, 'input')),
+      startRun(ctx.appPool, actor.tenantId, toEngineInput(input, 'input', initiatorOf(actor))),
     );
     const { run } = await runPayload(ctx, actor.tenantId, started.runId);
     return Object.assign(new StartRunPayload(), { run, created: started.created });
@@ -171,8 +187,14 @@ export class RunResolver {
     if (input.runs.length === 0 || input.runs.length > MAX_RUNS_PER_CALL) {
       throw badInput('input.runs', `input.runs must hold 1 to ${MAX_RUNS_PER_CALL} runs.`);
     }
-    const inputs = input.runs.map((r, i) => toEngineInput(r, `input.runs.${i}`));
+    const startedBy = initiatorOf(actor);
+    const inputs = input.runs.map((r, i) => toEngineInput(r, `input.runs.${i}`, startedBy));
     const started = await asCaller(ctx, () => startRuns(ctx.appPool, actor.tenantId, inputs));
+    const mine = {
+      kind: startedBy.kind,
+      id: startedBy.kind === 'apiKey' ? startedBy.apiKeyId : startedBy.memberId,
+      memberId: startedBy.memberId,
+    };
     const results = started.map((s) =>
       Object.assign(new StartRunPayload(), {
         created: s.created,
@@ -190,7 +212,17 @@ export class RunResolver {
           createdAt: new Date(),
           startedAt: null,
           finishedAt: null,
+          startedBy: mine,
         }),
+      }),
+    );
+    // A repeated idempotency key returns a run someone else may have started: read who.
+    await Promise.all(
+      results.map(async (r, i) => {
+        if (!r.created) {
+          const run = await getRun(ctx.appPool, actor.tenantId, started[i]?.runId as string);
+          r.run.startedBy = RunInitiator.from(run.startedBy);
+        }
       }),
     );
     return Object.assign(new StartRunsPayload(), { results });
@@ -201,10 +233,13 @@ export class RunResolver {
   async cancelRun(@Arg('input', () => RunIdInput) input: RunIdInput, @Ctx() ctx: RequestContext) {
     const { actor, ability } = requireAuth(ctx);
     const runId = uuidFromGlobalId(input.id, 'Run', 'input.id');
-    await getRun(ctx.appPool, actor.tenantId, runId); // NOT_FOUND before FORBIDDEN for other tenants' ids
-    // Runs do not record who started them yet, so ownership rules (a builder cancels only their
-    // own runs) can never match: they deny, as a missing condition value must.
-    ability.assert('cancel', subjectRecord('Run', { tenantId: actor.tenantId, createdBy: null }));
+    // NOT_FOUND before FORBIDDEN for other tenants' ids; then ownership rules (a builder cancels
+    // only the runs they started, by hand or through their API keys) on this run.
+    const run = await getRun(ctx.appPool, actor.tenantId, runId);
+    ability.assert(
+      'cancel',
+      subjectRecord('Run', { tenantId: actor.tenantId, createdBy: run.startedBy.memberId }),
+    );
     await asCaller(ctx, () => cancelRun(ctx.appPool, actor.tenantId, runId));
     return runPayload(ctx, actor.tenantId, runId);
   }
@@ -290,5 +325,24 @@ export class RunResolver {
         }),
       ),
     );
+  }
+}
+
+@Resolver(() => RunInitiator)
+export class RunInitiatorResolver {
+  @FieldResolver(() => Member, {
+    nullable: true,
+    description:
+      'The member accountable for the run (for an API key, its creator); null for triggers and the system, after they left, or when your role may not read members.',
+  })
+  async member(@Root() by: RunInitiator, @Ctx() ctx: RequestContext): Promise<Member | null> {
+    const { actor, ability } = requireAuth(ctx);
+    if (!by.memberId || !ability.can('read', 'Member')) return null;
+    const row = await initiatorMember(ctx.appPool, actor.tenantId, by.memberId);
+    if (!row) return null;
+    return Member.from({
+      ...row,
+      email: ability.can('read', 'Member', 'email') ? row.email : null,
+    });
   }
 }

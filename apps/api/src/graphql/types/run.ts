@@ -1,5 +1,5 @@
 import { GraphQLJSON } from 'graphql-scalars';
-import { Field, Int, ObjectType } from 'type-graphql';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { toGlobalId } from '../global-id.js';
 import { Node } from './common.js';
 
@@ -33,6 +33,40 @@ export class StepRun {
   durationMs!: number | null;
 }
 
+const INITIATOR_TYPES: Record<string, string> = {
+  member: 'Member',
+  apiKey: 'ApiKey',
+  schedule: 'Schedule',
+  webhook: 'WebhookTrigger',
+  emailTrigger: 'EmailTrigger',
+  run: 'Run',
+};
+
+@ObjectType({ description: 'Who or what started a run.' })
+export class RunInitiator {
+  @Field(() => String, {
+    description: 'member, apiKey, schedule, webhook, emailTrigger, run (callWorkflow) or system.',
+  })
+  kind!: string;
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      'Global id of the Member, ApiKey, Schedule, WebhookTrigger, EmailTrigger or parent Run; null for the system.',
+  })
+  id!: string | null;
+  /** The accountable member's user id (an API key's creator); resolves `member`. */
+  memberId!: string | null;
+
+  static from(row: { kind: string; id: string | null; memberId: string | null }): RunInitiator {
+    const type = INITIATOR_TYPES[row.kind];
+    return Object.assign(new RunInitiator(), {
+      kind: row.kind,
+      id: type && row.id ? toGlobalId(type, row.id) : null,
+      memberId: row.memberId,
+    });
+  }
+}
+
 export interface RunRow {
   id: string;
   workflowId: string;
@@ -47,6 +81,7 @@ export interface RunRow {
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  startedBy?: { kind: string; id: string | null; memberId: string | null };
   steps?: Array<{
     stepId: string;
     status: string;
@@ -79,6 +114,7 @@ export class Run extends Node {
   @Field(() => Date) createdAt!: Date;
   @Field(() => Date, { nullable: true }) startedAt!: Date | null;
   @Field(() => Date, { nullable: true }) finishedAt!: Date | null;
+  @Field(() => RunInitiator) startedBy!: RunInitiator;
   @Field(() => [StepRun], {
     description: 'The step timeline, in the order steps started (empty in lists).',
   })
@@ -90,6 +126,7 @@ export class Run extends Node {
       runId: row.id,
       id: toGlobalId('Run', row.id),
       workflowId: toGlobalId('Workflow', row.workflowId),
+      startedBy: RunInitiator.from(row.startedBy ?? { kind: 'system', id: null, memberId: null }),
       steps: (row.steps ?? []).map((s) =>
         Object.assign(new StepRun(), {
           ...s,
