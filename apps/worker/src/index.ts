@@ -1,4 +1,8 @@
 export { ROSTER_EXECUTORS_MODULE } from './executors/module-path.js';
+export {
+  type PersonalDataExecutorOptions,
+  withPersonalData,
+} from './executors/personal-data-executors.js';
 export { beat, sweepDeadPools, unlockPools } from './heartbeat.js';
 export {
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -8,6 +12,8 @@ export {
   type InboundEmailOptions,
   startInboundEmail,
 } from './inbound-email.js';
+export { RETENTION_CRONTAB, RETENTION_TASK, retentionTasks } from './retention-tasks.js';
 export { type StartWorkersOptions, startWorkers, type Workers } from './supervisor.js';
+export type { RetentionTaskOptions } from './tasks/roster_retention_sweep.js';
 export { type RunningWorkerPool, runWorkerPool, type WorkerPoolOptions } from './worker-pool.js';
 export type { WorkerProcessOptions } from './worker-process.js';

@@ -14,6 +14,7 @@ import { type AuditTaskOptions, auditCrontab, auditTasks } from './audit-tasks.j
 import type { CallbackEgressOptions } from './callback-delivery.js';
 import { beat, forget, sweepDeadPools, unlockPools } from './heartbeat.js';
 import { InlineJobs } from './inline-jobs.js';
+import { RETENTION_CRONTAB, retentionTasks } from './retention-tasks.js';
 import { REVIEW_CRONTAB, reviewTasks } from './review-tasks.js';
 import { rosterStep } from './tasks/roster_step.js';
 import { TRIGGER_CRONTAB, triggerTasks } from './trigger-tasks.js';
@@ -101,9 +102,15 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<Running
       [STEP_TASK]: rosterStep(runStep),
       ...triggerTasks(pool, options),
       ...auditTasks(pool, options.audit),
+      ...retentionTasks(pool),
       ...reviewTasks(pool, options),
     },
-    crontab: [TRIGGER_CRONTAB, REVIEW_CRONTAB, ...auditCrontab(options.audit)].join('\n'),
+    crontab: [
+      TRIGGER_CRONTAB,
+      RETENTION_CRONTAB,
+      REVIEW_CRONTAB,
+      ...auditCrontab(options.audit),
+    ].join('\n'),
     preset: {
       worker: {
         localQueue: { size: options.localQueueSize ?? concurrency * 2 },

@@ -5,6 +5,7 @@
 import { loadConfig } from '@roster/config';
 import { type Pool, type PoolClient, withTenant } from '@roster/db';
 import { ExecutorRegistry, StepFailure } from '@roster/engine';
+import { createPersonalDataVault } from '@roster/governance';
 import { createDecisionExecutor } from '@roster/inference';
 import {
   createConnectorExecutor,
@@ -15,6 +16,7 @@ import {
   createPostgresKv,
   loadOrCreateLocalMasterKey,
 } from '@roster/plugin-host';
+import { withPersonalData } from './personal-data-executors.js';
 
 export default async function rosterExecutors({
   appUrl,
@@ -40,15 +42,19 @@ export default async function rosterExecutors({
   const pool = createPool(appUrl);
   const inTenant = <T>(tenantId: string, fn: (client: PoolClient) => Promise<T>) =>
     withTenant(pool, tenantId, ({ client }) => fn(client));
-  return new ExecutorRegistry().registerDecision(createDecisionExecutor(pool)).registerConnector(
-    createConnectorExecutor({
-      inTenant,
-      keyProvider,
-      // Installations granted `kv` get their own state in plugin_kv (bound per invocation).
-      kvFor: ({ tenantId, installationId }) =>
-        createPostgresKv({ inTenant, tenantId, installationId }),
-      invoker: plugins,
-      toStepError: (error, fatal) => new StepFailure(error.code, error.message, { fatal }),
-    }),
-  );
+  const registry = new ExecutorRegistry()
+    .registerDecision(createDecisionExecutor(pool))
+    .registerConnector(
+      createConnectorExecutor({
+        inTenant,
+        keyProvider,
+        // Installations granted `kv` get their own state in plugin_kv (bound per invocation).
+        kvFor: ({ tenantId, installationId }) =>
+          createPostgresKv({ inTenant, tenantId, installationId }),
+        invoker: plugins,
+        toStepError: (error, fatal) => new StepFailure(error.code, error.message, { fatal }),
+      }),
+    );
+  // Sealed personal data in run inputs is opened for the call; what the step returns is sealed.
+  return withPersonalData(registry, { pool, vault: createPersonalDataVault(keyProvider) });
 }

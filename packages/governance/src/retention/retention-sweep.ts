@@ -143,6 +143,16 @@ export async function sweepTenantRetention(
       if (changed < batch) break;
     }
   }
+  if (Object.values(counts).some((n) => n > 0)) {
+    // The sweep is itself audited (counts only): what was removed, when, under which policy.
+    await withTenant(pool, tenantId, ({ client }) =>
+      client.query(
+        `INSERT INTO audit_events (tenant_id, kind, data, subject_type, subject_id)
+         VALUES ($1, 'retention.swept', $2, 'Tenant', $1::text)`,
+        [tenantId, JSON.stringify({ at: now.toISOString(), counts, retention })],
+      ),
+    );
+  }
   return { tenantId, counts };
 }
 
