@@ -1,3 +1,4 @@
+export { createLogRedactor, type LogRedactionRules } from './log-redaction.js';
 export {
   type CreateLoggerOptions,
   createLogger,
