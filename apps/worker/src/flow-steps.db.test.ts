@@ -324,6 +324,10 @@ describe('map', () => {
       error: { code: 'ITEM_BAD' },
     });
     broken.delete('bad-1');
+    // An iteration's step alone cannot be replayed: the map around it is.
+    await expect(replayStep(db.appPool, tenant.id, runId, 'work')).rejects.toMatchObject({
+      code: 'BAD_USER_INPUT',
+    });
     await replayStep(db.appPool, tenant.id, runId, 'each');
     const run = await settled(runId);
     expect(run.status).toBe('succeeded');

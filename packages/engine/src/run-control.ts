@@ -21,6 +21,13 @@ interface RunRow {
   failed_step: string | null;
 }
 
+/**
+ * The fair-share priority a run's jobs get when it (re)enters the queue: how many runs its tenant
+ * has running now, capped, as roster_engine_admit gives a fresh run (db/migrations 0009).
+ */
+const PRIORITY_SQL = `(SELECT count(*)::int FROM (
+    SELECT 1 FROM runs WHERE tenant_id = $1 AND status = 'running' LIMIT 1000) busy)`;
+
 async function lockRun(client: PoolClient, tenantId: string, runId: string): Promise<RunRow> {
   const { rows } = await client.query<RunRow>(
     `SELECT id, status, workflow_id, workflow_version, generation, failed_step FROM runs
@@ -127,8 +134,22 @@ async function restart(
     const target = stepId ?? run.failed_step ?? undefined;
     if (target !== undefined) {
       try {
-        getStep(definition, target);
+        let { scope } = getStep(definition, target);
+        let owner = target;
+        // A step inside a branch or iteration is replayed through its top-level parallel/map.
+        while (scope.kind !== 'root') {
+          owner = scope.kind === 'branch' ? scope.parallel : scope.map;
+          scope = getStep(definition, owner).scope;
+        }
+        if (owner !== target) {
+          throw new EngineError(
+            'BAD_USER_INPUT',
+            `Step "${target}" runs inside "${owner}": replay "${owner}", which runs its branches or items again.`,
+            { runId, stepId: target, owner },
+          );
+        }
       } catch (cause) {
+        if (cause instanceof EngineError) throw cause;
         throw new EngineError(
           'BAD_USER_INPUT',
           `Workflow version ${run.workflow_version} has no step "${target}": pass a step id of this run's workflow.`,
@@ -143,16 +164,26 @@ async function restart(
               finished_at = NULL, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
       [tenantId, runId, generation],
     );
+    const { rows } = await client.query<{ priority: number }>(
+      `SELECT ${PRIORITY_SQL} AS priority`,
+      [tenantId],
+    );
     const job = stepJob(
-      { t: tenantId, r: runId, w: run.workflow_id, v: run.workflow_version, g: generation },
+      {
+        t: tenantId,
+        r: runId,
+        w: run.workflow_id,
+        v: run.workflow_version,
+        g: generation,
+        p: rows[0]?.priority ?? 0,
+      },
       target,
       1,
     );
-    await client.query('SELECT graphile_worker.add_job($1, $2::json, max_attempts => $3)', [
-      job.identifier,
-      JSON.stringify(job.payload),
-      JOB_MAX_ATTEMPTS,
-    ]);
+    await client.query(
+      'SELECT graphile_worker.add_job($1, $2::json, max_attempts => $3, priority => $4)',
+      [job.identifier, JSON.stringify(job.payload), JOB_MAX_ATTEMPTS, job.priority ?? 0],
+    );
     await client.query(
       'INSERT INTO audit_events (tenant_id, run_id, kind, data) VALUES ($1, $2, $3, $4)',
       [tenantId, runId, kind, { step: target ?? null, generation }],
@@ -174,6 +205,8 @@ export async function resumeStep(
   options: EngineOptions = {},
 ): Promise<TransitionResult> {
   const { run, attempt, definition } = await waitingStep(pool, tenantId, runId, stepId, options);
+  // The run goes back in the queue: its next jobs get the fair-share priority a fresh run of
+  // this tenant would get now (not 0, which would let a busy tenant's resumed runs jump ahead).
   // Inside a map iteration the waiting instance is `<step>@<path>` (see flow-keys.ts).
   const instance = parseRowKey(stepId);
   return succeedStep(
@@ -186,6 +219,7 @@ export async function resumeStep(
         s: instance.stepId,
         a: attempt,
         g: run.generation,
+        p: run.priority,
         ...(instance.path.length > 0 ? { i: instance.path } : {}),
       },
       stepId: instance.stepId,
@@ -206,9 +240,11 @@ async function waitingStep(
   options: EngineOptions,
 ) {
   return withTenant(pool, tenantId, async ({ client }) => {
-    const { rows } = await client.query<RunRow & { attempt: number; step_status: string }>(
+    const { rows } = await client.query<
+      RunRow & { attempt: number; step_status: string; priority: number }
+    >(
       `SELECT r.id, r.status, r.workflow_id, r.workflow_version, r.generation, r.failed_step,
-              s.attempt, s.status AS step_status
+              s.attempt, s.status AS step_status, ${PRIORITY_SQL} AS priority
          FROM runs r JOIN step_runs s ON s.tenant_id = r.tenant_id AND s.run_id = r.id AND s.step_id = $3
         WHERE r.tenant_id = $1 AND r.id = $2`,
       [tenantId, runId, stepId],
