@@ -27,6 +27,7 @@ import {
   taskSubject,
 } from './review-access.js';
 import {
+  type ApprovalRow,
   addComment,
   approvalsOf,
   lockTask,
@@ -219,7 +220,7 @@ async function closeTask(c: InTask, tenantId: string, outcome: string, corrected
 }
 
 export interface DecideResult {
-  task: ReviewTaskRow;
+  task: ReviewTaskRow & { approvals: ApprovalRow[] };
   /** Approvals so far and needed (four-eyes); the run resumes once they meet. */
   approvals: number;
   requiredApprovals: number;
@@ -278,7 +279,14 @@ export async function approveReviewTask(
       requiredApprovals: required,
       complete: plan.complete,
     });
-    return { result: { task: c.task, approvals: plan.count, requiredApprovals: required }, next };
+    const task = {
+      ...c.task,
+      approvals: [
+        ...approvals,
+        { memberId: c.who.memberId, onBehalfOf: c.who.onBehalfOf, createdAt: now },
+      ],
+    };
+    return { result: { task, approvals: plan.count, requiredApprovals: required }, next };
   });
   await resume(pool, caller, taskId, next);
   return result;

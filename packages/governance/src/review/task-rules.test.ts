@@ -40,6 +40,10 @@ describe('claims', () => {
       expect.objectContaining({ code: 'REVIEW_CLAIMED' }),
     );
     expect(planClaim(claimed, ann, NOW, 30).assigneeId).toBe('ann');
+    // Bob acting for Ann under a delegation takes her claim over.
+    expect(planClaim(claimed, { memberId: 'bob', onBehalfOf: 'ann' }, NOW, 30).assigneeId).toBe(
+      'bob',
+    );
     const later = new Date('2026-11-25T10:31:00Z');
     expect(activeAssignee(claimed, later)).toBeNull();
     expect(planClaim(claimed, bob, later, 30).assigneeId).toBe('bob');

@@ -49,7 +49,8 @@ function assertOpen(task: ReviewTaskState): void {
 export function assertClaimable(task: ReviewTaskState, actor: ReviewActor, now: Date): void {
   assertOpen(task);
   const holder = activeAssignee(task, now);
-  if (holder && holder !== actor.memberId) {
+  // A delegate may take over the claim of the member they act for.
+  if (holder && holder !== actor.memberId && holder !== actor.onBehalfOf) {
     throw new GovernanceError(
       'REVIEW_CLAIMED',
       `Review task ${task.id} is claimed by another reviewer until ${task.claimExpiresAt?.toISOString() ?? 'they release it'}: pick another task, or wait for the claim to be released or expire.`,
