@@ -33,6 +33,7 @@ export {
 } from './executors.js';
 export { canonicalJson, inputHash } from './input-hash.js';
 export { quietLogger } from './quiet-logger.js';
+export { rerunWaitingStep } from './rerun-waiting-step.js';
 export {
   cancelRun,
   completeReviewTask,

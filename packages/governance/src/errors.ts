@@ -10,6 +10,12 @@ export type GovernanceErrorCode =
   | 'POLICY_CONFLICT'
   /** A connector action's approval was rejected. */
   | 'APPROVAL_REJECTED'
+  /** The task is not a connector action approval of this tenant. Surfaces as NOT_FOUND. */
+  | 'APPROVAL_NOT_FOUND'
+  /** The approval task is no longer open. Surfaces as CONFLICT. */
+  | 'APPROVAL_CLOSED'
+  /** Four-eyes: the same person approved twice. Surfaces as FORBIDDEN. */
+  | 'APPROVAL_SAME_APPROVER'
   /** A business calendar (review SLA settings) is malformed; details.field names the part. */
   | 'BUSINESS_CALENDAR_INVALID'
   /** The review task is no longer open (decided, expired or cancelled). Surfaces as CONFLICT. */

@@ -8,6 +8,17 @@ export {
 export { ERASED, hasSealedValues } from './erasure/sealed-tokens.js';
 export { normaliseEmail, subjectLookupHash } from './erasure/subject-keys.js';
 export { GovernanceError, type GovernanceErrorCode } from './errors.js';
+export { actionMatches } from './policy/action-patterns.js';
+export {
+  approvalRuleFor,
+  CONNECTOR_APPROVAL_GATE,
+  type ConnectorApprovalAnswer,
+  type ConnectorApprovalData,
+  decideConnectorApproval,
+  governConnectorExecutor,
+  isExternalConnector,
+  redactionRulesOf,
+} from './policy/connector-gate.js';
 export { DEFAULT_GOVERNANCE_POLICY } from './policy/defaults.js';
 export {
   applyOverride,

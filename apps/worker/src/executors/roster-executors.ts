@@ -2,10 +2,16 @@
 // steps go to the tenant's runner pool; connector steps run installed marketplace plugins in the
 // sandbox pool. The worker process parses its
 // configuration here, once, at boot.
+
+import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@roster/config';
 import { type Pool, type PoolClient, withTenant } from '@roster/db';
 import { ExecutorRegistry, StepFailure } from '@roster/engine';
-import { createPersonalDataVault } from '@roster/governance';
+import {
+  createPersonalDataVault,
+  governConnectorExecutor,
+  loadGovernancePolicyFile,
+} from '@roster/governance';
 import { createDecisionExecutor } from '@roster/inference';
 import {
   createConnectorExecutor,
@@ -17,6 +23,11 @@ import {
   loadOrCreateLocalMasterKey,
 } from '@roster/plugin-host';
 import { withPersonalData } from './personal-data-executors.js';
+
+/** policies/governance.yaml at the repository root: the tenants' governance defaults. */
+const GOVERNANCE_FILE = fileURLToPath(
+  new URL('../../../../policies/governance.yaml', import.meta.url),
+);
 
 export default async function rosterExecutors({
   appUrl,
@@ -40,20 +51,26 @@ export default async function rosterExecutors({
     },
   });
   const pool = createPool(appUrl);
+  // Checked at boot (an error names the path); tenants' saved overrides are read per step.
+  const governanceDefaults = await loadGovernancePolicyFile(GOVERNANCE_FILE);
   const inTenant = <T>(tenantId: string, fn: (client: PoolClient) => Promise<T>) =>
     withTenant(pool, tenantId, ({ client }) => fn(client));
   const registry = new ExecutorRegistry()
-    .registerDecision(createDecisionExecutor(pool))
+    .registerDecision(createDecisionExecutor(pool, { defaults: governanceDefaults }))
     .registerConnector(
-      createConnectorExecutor({
-        inTenant,
-        keyProvider,
-        // Installations granted `kv` get their own state in plugin_kv (bound per invocation).
-        kvFor: ({ tenantId, installationId }) =>
-          createPostgresKv({ inTenant, tenantId, installationId }),
-        invoker: plugins,
-        toStepError: (error, fatal) => new StepFailure(error.code, error.message, { fatal }),
-      }),
+      // Approvals the policy asks for, and redacted input for connectors it marks external.
+      governConnectorExecutor(
+        createConnectorExecutor({
+          inTenant,
+          keyProvider,
+          // Installations granted `kv` get their own state in plugin_kv (bound per invocation).
+          kvFor: ({ tenantId, installationId }) =>
+            createPostgresKv({ inTenant, tenantId, installationId }),
+          invoker: plugins,
+          toStepError: (error, fatal) => new StepFailure(error.code, error.message, { fatal }),
+        }),
+        { pool, defaults: governanceDefaults },
+      ),
     );
   // Sealed personal data in run inputs is opened for the call; what the step returns is sealed.
   return withPersonalData(registry, { pool, vault: createPersonalDataVault(keyProvider) });

@@ -45,7 +45,7 @@ const actionPattern = z
 export const approvalRuleSchema = z.strictObject({
   /** Which connector actions this rule gates. */
   action: actionPattern,
-  /** Two different people must approve (and neither may be the run's starter). Default false. */
+  /** Two different people must approve. Default false. */
   fourEyes: z.boolean().default(false),
   /** The role that may approve (a roles.yaml role); default: any member who may decide reviews. */
   role: z.string().min(1).optional(),
