@@ -36,8 +36,10 @@ const PURGES: readonly Purge[] = [
     dataClass: 'runPayloads',
     sql: `UPDATE review_tasks t SET data = '{}'::jsonb, result = NULL
            WHERE (t.tenant_id, t.id) IN (
-             SELECT tenant_id, id FROM review_tasks WHERE tenant_id = $1 AND status <> 'open'
-                AND resolved_at < $2 AND (data <> '{}'::jsonb OR result IS NOT NULL)
+             SELECT rt.tenant_id, rt.id FROM review_tasks rt
+               JOIN runs r ON r.tenant_id = rt.tenant_id AND r.id = rt.run_id
+              WHERE rt.tenant_id = $1 AND r.status IN ${ENDED} AND r.finished_at < $2
+                AND rt.status <> 'open' AND (rt.data <> '{}'::jsonb OR rt.result IS NOT NULL)
               LIMIT $3)
           RETURNING 1`,
   },
@@ -148,8 +150,8 @@ export async function sweepTenantRetention(
     await withTenant(pool, tenantId, ({ client }) =>
       client.query(
         `INSERT INTO audit_events (tenant_id, kind, data, subject_type, subject_id)
-         VALUES ($1, 'retention.swept', $2, 'Tenant', $1::text)`,
-        [tenantId, JSON.stringify({ at: now.toISOString(), counts, retention })],
+         VALUES ($1, 'retention.swept', $2, 'Tenant', $3)`,
+        [tenantId, JSON.stringify({ at: now.toISOString(), counts, retention }), tenantId],
       ),
     );
   }
