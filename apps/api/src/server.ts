@@ -7,6 +7,7 @@ import type { Logger } from '@roster/telemetry';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerGraphql } from './graphql/apollo.js';
 import type { ApiLimits, MarketplaceOptions } from './graphql/context.js';
+import { registerAuditRoutes } from './http/audit-routes.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { registerRunnerRoutes } from './http/runner-routes.js';
 import { registerWebhookRoutes } from './http/webhook-routes.js';
@@ -69,13 +70,15 @@ export async function createApiServer({
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  const roles = policy ?? (await loadPolicyFile(ROLES_FILE));
   registerHealthRoutes(app, appPool);
+  registerAuditRoutes(app, appPool, roles);
   registerRunnerRoutes(app, appPool);
   await registerWebhookRoutes(app, appPool);
   await registerGraphql(app, {
     appPool,
     logger,
-    policy: policy ?? (await loadPolicyFile(ROLES_FILE)),
+    policy: roles,
     production,
     ...(limits ? { limits } : {}),
     ...(onFieldResolved ? { onFieldResolved } : {}),

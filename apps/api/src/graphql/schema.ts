@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
 import { ApiKeyResolver } from './resolvers/api-key-resolver.js';
+import { AuditResolver } from './resolvers/audit-resolver.js';
 import { EmailTriggerResolver } from './resolvers/email-trigger-resolver.js';
 import { GovernancePolicyResolver } from './resolvers/governance-policy-resolver.js';
 import {
@@ -38,6 +39,7 @@ export function apiSchema(): GraphQLSchema {
       RunFlowResolver,
       TriggerResolver,
       NodeResolver,
+      AuditResolver,
       InferenceResolver,
       PluginCatalogResolver,
       InstallationResolver,

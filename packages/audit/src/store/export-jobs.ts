@@ -58,7 +58,7 @@ async function pdfBytes(doc: PDFKit.PDFDocument): Promise<Buffer> {
     doc.on('end', () => resolve());
     doc.on('error', reject);
   });
-  doc.end();
+  // renderAuditReport ends the document itself; this only collects what it writes.
   await ended;
   return Buffer.concat(chunks);
 }
