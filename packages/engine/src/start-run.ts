@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { runDeadlineMs } from '@roster/core';
+import { runDeadlineMs, type WorkflowDefinition } from '@roster/core';
 import { type Pool, type PoolClient, withTenant } from '@roster/db';
 import { loadDefinition, sharedDefinitions } from './definitions.js';
 import {
@@ -8,7 +8,8 @@ import {
   MAX_RUNS_PER_CALL,
 } from './engine-options.js';
 import { EngineError } from './errors.js';
-import { inputHash } from './input-hash.js';
+import { evaluate } from './expressions.js';
+import { canonicalJson, inputHash } from './input-hash.js';
 import { initiatorColumns, type RunInitiator } from './run-initiator.js';
 
 export interface StartRunInput {
@@ -101,6 +102,7 @@ export async function startRunsInTransaction(
       input_hash: inputHash(item.input ?? {}),
       idempotency_key: item.idempotencyKey ?? null,
       max_runs: definition.concurrency?.maxRuns ?? null,
+      ...(await concurrencyKey(definition, item)),
       deadline_ms: runDeadlineMs(definition),
       ...initiatorColumns(item.startedBy),
     });
@@ -138,6 +140,31 @@ export async function startRunsInTransaction(
       version: row.workflow_version,
     };
   });
+}
+
+/**
+ * The run's concurrency key (the workflow's `concurrency.key` over `{ input }`, as canonical
+ * JSON, so 1 and "1" differ and a missing value groups as `null`) and its per-key limit.
+ */
+async function concurrencyKey(
+  definition: WorkflowDefinition,
+  item: StartRunInput,
+): Promise<{ concurrency_key: string | null; max_runs_per_key: number | null }> {
+  const { key, maxRunsPerKey } = definition.concurrency ?? {};
+  if (key === undefined || maxRunsPerKey === undefined) {
+    return { concurrency_key: null, max_runs_per_key: null };
+  }
+  try {
+    const value = await evaluate(key, { input: item.input ?? {} });
+    return { concurrency_key: canonicalJson(value ?? null), max_runs_per_key: maxRunsPerKey };
+  } catch (cause) {
+    throw new EngineError(
+      'BAD_USER_INPUT',
+      `The workflow's concurrency.key (${key}) failed on this input: ${cause instanceof Error ? cause.message : String(cause)}. Fix the input or the expression.`,
+      { workflowId: item.workflowId, field: 'input' },
+      { cause },
+    );
+  }
 }
 
 /**

@@ -1,0 +1,146 @@
+import { completeReviewTask, ExecutorRegistry, getRun, startRun } from '@roster/engine';
+import { createTenant, createTestDatabase } from '@roster/testkit';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createWorkflow, waitFor } from '../test/fixtures.js';
+import { type RunningWorkerPool, runWorkerPool } from './worker-pool.js';
+
+// Engine controls: per-key concurrency and the fair-share priority of resumed runs.
+const db = await createTestDatabase();
+const workers: RunningWorkerPool[] = [];
+afterAll(async () => {
+  for (const w of workers) await w.stop();
+  await db.drop();
+});
+
+/** Runs a worker pool whose connector records, per key, how many calls are in flight at once. */
+async function startWorker(inFlight: Map<string, number>, peak: Map<string, number>) {
+  const executors = new ExecutorRegistry().registerConnector(async (call) => {
+    const key = String((call.input as { key?: unknown } | undefined)?.key);
+    inFlight.set(key, (inFlight.get(key) ?? 0) + 1);
+    peak.set(key, Math.max(peak.get(key) ?? 0, inFlight.get(key) ?? 0));
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    inFlight.set(key, (inFlight.get(key) ?? 0) - 1);
+    return { output: { ok: true } };
+  });
+  // No admission sweep during the test: queued runs must be admitted by the runs that end.
+  const worker = await runWorkerPool({
+    appUrl: db.appUrl,
+    executors,
+    concurrency: 8,
+    sweepMs: 60_000,
+    pollIntervalMs: 100,
+  });
+  workers.push(worker);
+  return worker;
+}
+
+async function statusesByKey(tenantId: string, workflowId: string) {
+  const { rows } = await db.ownerPool.query(
+    `SELECT concurrency_key AS key, status, count(*)::int AS n FROM runs
+      WHERE tenant_id = $1 AND workflow_id = $2 GROUP BY 1, 2 ORDER BY 1, 2`,
+    [tenantId, workflowId],
+  );
+  return rows as Array<{ key: string; status: string; n: number }>;
+}
+
+describe('concurrency.key / maxRunsPerKey', () => {
+  it('runs at most maxRunsPerKey runs per key at once, queues the rest, and finishes them all', async () => {
+    const tenant = await createTenant(db.ownerPool, 'Keyed');
+    const workflowId = await createWorkflow(db.ownerPool, tenant.id, {
+      start: 'call',
+      concurrency: { key: 'input.customer', maxRunsPerKey: 2 },
+      steps: {
+        call: {
+          type: 'connector',
+          connector: 'test',
+          action: 'record',
+          input: '{ "key": input.customer }',
+          end: true,
+        },
+      },
+    });
+    // 20 concurrent starts (20 transactions racing for the same two keys), before any worker.
+    const started = await Promise.all(
+      Array.from({ length: 20 }, (_, n) =>
+        startRun(db.appPool, tenant.id, {
+          workflowId,
+          input: { customer: n % 2 === 0 ? 'acme' : 'globex', n },
+        }),
+      ),
+    );
+    expect(await statusesByKey(tenant.id, workflowId)).toEqual([
+      { key: '"acme"', status: 'queued', n: 8 },
+      { key: '"acme"', status: 'running', n: 2 },
+      { key: '"globex"', status: 'queued', n: 8 },
+      { key: '"globex"', status: 'running', n: 2 },
+    ]);
+
+    const inFlight = new Map<string, number>();
+    const peak = new Map<string, number>();
+    await startWorker(inFlight, peak);
+    await waitFor(
+      async () => {
+        const rows = await statusesByKey(tenant.id, workflowId);
+        return rows.length === 2 && rows.every((r) => r.status === 'succeeded');
+      },
+      30_000,
+      'all 20 keyed runs to succeed',
+    );
+    // The worker could run 8 steps at once; each key used its 2 slots and never more.
+    expect(Object.fromEntries(peak)).toEqual({ acme: 2, globex: 2 });
+    const runs = await Promise.all(started.map((s) => getRun(db.appPool, tenant.id, s.runId)));
+    expect(runs.map((r) => r.status)).toEqual(Array(20).fill('succeeded'));
+  });
+});
+
+describe('resumed runs', () => {
+  it("give the next step the tenant's fair-share priority, as a fresh run gets", async () => {
+    const tenant = await createTenant(db.ownerPool, 'Busy');
+    const reviewed = await createWorkflow(db.ownerPool, tenant.id, {
+      start: 'check',
+      steps: {
+        check: { type: 'review', title: 'Check it', next: 'after' },
+        after: { type: 'transform', value: 'steps.check.output', end: true },
+      },
+    });
+    const busy = await createWorkflow(db.ownerPool, tenant.id, {
+      start: 'call',
+      steps: {
+        call: { type: 'connector', connector: 'test', action: 'record', input: '{}', end: true },
+      },
+    });
+    await startWorker(new Map(), new Map());
+    const { runId } = await startRun(db.appPool, tenant.id, { workflowId: reviewed });
+    const task = await waitFor(async () => {
+      const { rows } = await db.ownerPool.query(
+        `SELECT id FROM review_tasks WHERE run_id = $1 AND status = 'open'`,
+        [runId],
+      );
+      return rows[0]?.id as string | undefined;
+    }, 20_000);
+    // No worker from here on (the previous test's included).
+    for (const w of workers.splice(0)) await w.stop();
+
+    // With no worker, three fresh runs stay running with their first job queued; the third
+    // was admitted while two ran, so its job has priority 2.
+    const fresh = [];
+    for (let i = 0; i < 3; i++)
+      fresh.push(await startRun(db.appPool, tenant.id, { workflowId: busy }));
+    const priorityOf = async (id: string, step: string | null) => {
+      const { rows } = await db.ownerPool.query(
+        `SELECT j.priority, j.payload->>'p' AS p FROM graphile_worker._private_jobs j
+          WHERE j.payload->>'r' = $1 AND (j.payload->>'s') IS NOT DISTINCT FROM $2`,
+        [id, step],
+      );
+      return rows[0] as { priority: number; p: string | null } | undefined;
+    };
+    expect(await priorityOf(fresh[2]?.runId as string, null)).toEqual({ priority: 2, p: '2' });
+
+    // Resuming the reviewed run: three runs of its tenant are running, so its next step's job
+    // gets priority 3 (before, 0: it jumped ahead of every other tenant's fresh runs).
+    expect(await completeReviewTask(db.appPool, tenant.id, task, { approved: true })).toBe(
+      'applied',
+    );
+    expect(await priorityOf(runId, 'after')).toEqual({ priority: 3, p: '3' });
+  });
+});
