@@ -212,12 +212,12 @@ export async function stepPolicy(
   tenantId: string,
   task: { runId: string; stepId: string },
 ): Promise<{ minApprovals: number | null; initiatorId: string | null }> {
-  // runs.created_by (who started the run) is read through to_jsonb so runs without it read null.
+  // runs.created_by: the member accountable for the run (an API key's creator); null for triggers.
   const { rows } = await client.query<{
     step: Record<string, unknown> | null;
     initiator: string | null;
   }>(
-    `SELECT v.definition->'steps'->$3 AS step, to_jsonb(r)->>'created_by' AS initiator
+    `SELECT v.definition->'steps'->$3 AS step, r.created_by AS initiator
        FROM runs r JOIN workflow_versions v
          ON v.tenant_id = r.tenant_id AND v.workflow_id = r.workflow_id AND v.version = r.workflow_version
       WHERE r.tenant_id = $1 AND r.id = $2`,
