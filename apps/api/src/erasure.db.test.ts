@@ -292,6 +292,50 @@ describe('erasure of a data subject (crypto-shredding)', () => {
     });
   });
 
+  it('startRun through the API stores the input sealed; a repeat with the same key is the same run', async () => {
+    const email = `api.${randomUUID().slice(0, 8)}@customer.test`;
+    const workflowId = randomUUID();
+    await db.ownerPool.query(
+      'INSERT INTO workflows (tenant_id, id, name, latest_version) VALUES ($1, $2, $3, 1)',
+      [owner.tenantId, workflowId, `api-${workflowId.slice(0, 8)}`],
+    );
+    await db.ownerPool.query(
+      'INSERT INTO workflow_versions (tenant_id, workflow_id, version, definition) VALUES ($1, $2, 1, $3)',
+      [
+        owner.tenantId,
+        workflowId,
+        { start: 'w', steps: { w: { type: 'wait', duration: '1h', end: true } } },
+      ],
+    );
+    const start = () =>
+      api.gql(
+        `mutation($i: StartRunInput!) { startRun(input: $i) { created run { id input } } }`,
+        {
+          i: {
+            workflowId: toGlobalId('Workflow', workflowId),
+            input: { customer: email },
+            idempotencyKey: `k-${workflowId}`,
+          },
+        },
+        owner.token,
+      );
+    const first = await start();
+    expect(first.errors).toBeUndefined();
+    expect(first.data?.startRun).toMatchObject({
+      created: true,
+      run: { input: { customer: email } },
+    });
+    const { rows } = await db.ownerPool.query('SELECT input FROM runs WHERE workflow_id = $1', [
+      workflowId,
+    ]);
+    expect(JSON.stringify(rows[0].input)).not.toContain(email);
+    const again = await start();
+    expect(again.data?.startRun).toMatchObject({
+      created: false,
+      run: { id: first.data?.startRun.run.id },
+    });
+  });
+
   it('refuses callers without delete on DataSubject and input that is not one address', async () => {
     const builder = await api.addMember(owner.token, 'builder');
     const denied = await api.gql(

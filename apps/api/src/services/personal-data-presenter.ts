@@ -1,4 +1,5 @@
 import { withTenant } from '@roster/db';
+import type { EngineOptions } from '@roster/engine';
 import {
   createPersonalDataVault,
   hasSealedValues,
@@ -9,6 +10,16 @@ import type { RequestContext } from '../graphql/context.js';
 
 const vaults = new WeakMap<KeyProvider, PersonalDataVault>();
 
+/** One vault per key provider (it holds no state beyond the provider). */
+export function vaultFor(provider: KeyProvider): PersonalDataVault {
+  let vault = vaults.get(provider);
+  if (!vault) {
+    vault = createPersonalDataVault(provider);
+    vaults.set(provider, vault);
+  }
+  return vault;
+}
+
 /**
  * A stored value as an authorised reader sees it: sealed personal values opened, those of erased
  * subjects as `[erased]`. Without a master key configured, tokens are shown as stored.
@@ -17,11 +28,17 @@ export async function openPersonalData(ctx: RequestContext, value: unknown): Pro
   const provider = ctx.marketplace.keyProvider;
   const tenantId = ctx.auth?.actor.tenantId;
   if (!provider || !tenantId || !hasSealedValues(value)) return value;
-  let vault = vaults.get(provider);
-  if (!vault) {
-    vault = createPersonalDataVault(provider);
-    vaults.set(provider, vault);
-  }
-  const opener = vault;
-  return withTenant(ctx.appPool, tenantId, ({ client }) => opener.open(client, tenantId, value));
+  const vault = vaultFor(provider);
+  return withTenant(ctx.appPool, tenantId, ({ client }) => vault.open(client, tenantId, value));
+}
+
+/**
+ * Engine options that seal personal data in the inputs of runs this request starts (when a master
+ * key is configured; without one inputs are stored as given).
+ */
+export function sealingEngineOptions(ctx: RequestContext): EngineOptions {
+  const provider = ctx.marketplace.keyProvider;
+  if (!provider) return {};
+  const vault = vaultFor(provider);
+  return { sealInput: (client, tenantId, input) => vault.seal(client, tenantId, input) };
 }

@@ -3,6 +3,7 @@ import { createApiServer, DEMO_TENANT_SLUG, seedDemoTenant } from '@roster/api';
 import type { Config } from '@roster/config';
 import { createPool, openDatabase } from '@roster/db';
 import { installWorkerSchema } from '@roster/engine';
+import { createPersonalDataVault } from '@roster/governance';
 import { seedDemoInference, startDemoRunner } from '@roster/gpu-runners';
 import {
   createEgressPolicy,
@@ -93,16 +94,20 @@ export async function up(config: Config, { say, exit, workers = 1 }: UpOptions):
       },
     });
     shutdown.add('plugin sandboxes', () => plugins.close());
+    const keyProvider = createLocalKeyProvider({
+      masterKey,
+      previousMasterKeys: config.ROSTER_MASTER_KEYS_PREVIOUS,
+    });
+    // Personal data (e-mail addresses) in run inputs is sealed per data subject, so that
+    // eraseDataSubject can crypto-shred it (docs/decisions, crypto-shredding).
+    const vault = createPersonalDataVault(keyProvider);
     const api = await createApiServer({
       appPool,
       logger,
       production: config.NODE_ENV === 'production',
       inboundEmailDomain: config.ROSTER_INBOUND_EMAIL_DOMAIN,
       marketplace: {
-        keyProvider: createLocalKeyProvider({
-          masterKey,
-          previousMasterKeys: config.ROSTER_MASTER_KEYS_PREVIOUS,
-        }),
+        keyProvider,
         platformAdmins: config.ROSTER_PLATFORM_ADMINS,
         invoker: plugins,
       },
@@ -113,6 +118,7 @@ export async function up(config: Config, { say, exit, workers = 1 }: UpOptions):
         pool: appPool,
         port: config.ROSTER_INBOUND_SMTP_PORT,
         host: config.API_HOST,
+        engine: { sealInput: (client, tenantId, input) => vault.seal(client, tenantId, input) },
       });
       shutdown.add('inbound SMTP', () => inbound.close());
       say(

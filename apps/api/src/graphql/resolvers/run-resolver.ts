@@ -29,6 +29,7 @@ import {
 } from 'type-graphql';
 import { badInput } from '../../errors.js';
 import { auditContextOf } from '../../services/audit-actor.js';
+import { sealingEngineOptions } from '../../services/personal-data-presenter.js';
 import { initiatorMember, listRuns } from '../../services/run-presenter.js';
 import { type RequestContext, requireAuth } from '../context.js';
 import { uuidFromGlobalId } from '../global-id.js';
@@ -169,7 +170,12 @@ export class RunResolver {
   ) {
     const { actor } = requireAuth(ctx);
     const started = await asCaller(ctx, () =>
-      startRun(ctx.appPool, actor.tenantId, toEngineInput(input, 'input', initiatorOf(actor))),
+      startRun(
+        ctx.appPool,
+        actor.tenantId,
+        toEngineInput(input, 'input', initiatorOf(actor)),
+        sealingEngineOptions(ctx),
+      ),
     );
     const { run } = await runPayload(ctx, actor.tenantId, started.runId);
     return Object.assign(new StartRunPayload(), { run, created: started.created });
@@ -189,7 +195,9 @@ export class RunResolver {
     }
     const startedBy = initiatorOf(actor);
     const inputs = input.runs.map((r, i) => toEngineInput(r, `input.runs.${i}`, startedBy));
-    const started = await asCaller(ctx, () => startRuns(ctx.appPool, actor.tenantId, inputs));
+    const started = await asCaller(ctx, () =>
+      startRuns(ctx.appPool, actor.tenantId, inputs, sealingEngineOptions(ctx)),
+    );
     const mine = {
       kind: startedBy.kind,
       id: startedBy.kind === 'apiKey' ? startedBy.apiKeyId : startedBy.memberId,
