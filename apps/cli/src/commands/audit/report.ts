@@ -1,6 +1,12 @@
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { renderAuditReport, summarizeExport } from '@roster/audit';
+import { type AuditReportSummary, renderAuditReport, summarizeExport } from '@roster/audit';
+import {
+  createRedactor,
+  DEFAULT_GOVERNANCE_POLICY,
+  type RedactionRules,
+  redactionRulesOf,
+} from '@roster/governance';
 import { openExportFile } from './export-file.js';
 import { discard, keep, temporaryPathFor } from './output-file.js';
 import { readPublicKeys } from './public-keys.js';
@@ -12,6 +18,8 @@ export interface ReportOptions {
   compress?: boolean;
   /** Printed on the report; default: now. */
   generatedAt?: string;
+  /** Personal data in the report's text is redacted; default: the governance defaults' rules. */
+  redaction?: RedactionRules | false;
 }
 
 /**
@@ -37,7 +45,7 @@ export async function auditReport(
   const pdf = renderAuditReport(
     {
       verification: summarized.verification,
-      summary: summarized.summary,
+      summary: redactSummary(summarized.summary, options.redaction),
       generatedAt: options.generatedAt ?? new Date().toISOString(),
     },
     { compress: options.compress ?? true },
@@ -54,4 +62,23 @@ export async function auditReport(
   for (const line of describeVerified(exportPath, summarized.verification)) io.say(line);
   io.say(`✓ Wrote ${out}`);
   return EXIT.ok;
+}
+
+/** The report's free text (the changes' summaries, actors, subjects) with personal data replaced. */
+function redactSummary(
+  summary: AuditReportSummary,
+  redaction: RedactionRules | false | undefined,
+): AuditReportSummary {
+  const rules = redaction ?? redactionRulesOf(DEFAULT_GOVERNANCE_POLICY.redaction);
+  if (rules === false) return summary;
+  const redact = createRedactor(rules);
+  const rows = summary.changes.rows.map((row) => ({
+    ...row,
+    ...(redact({ summary: row.summary, actor: row.actor, subject: row.subject }) as {
+      summary: string;
+      actor: string;
+      subject: string;
+    }),
+  }));
+  return { ...summary, changes: { ...summary.changes, rows } };
 }
