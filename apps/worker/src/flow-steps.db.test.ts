@@ -272,6 +272,48 @@ describe('map', () => {
     expect(most).toBeGreaterThan(1);
   });
 
+  it('queues no more than `concurrency` iteration jobs for a map over 1,000 items', async () => {
+    const wf = await publish({
+      start: 'each',
+      steps: {
+        each: {
+          type: 'map',
+          items: 'input.items',
+          concurrency: 5,
+          iterator: { start: 'work', steps: { work: record('{ "v": item, "ms": 1500 }') } },
+          end: true,
+        },
+      },
+    });
+    const { runId } = await startRun(db.appPool, tenant.id, {
+      workflowId: wf.id,
+      input: { items: Array.from({ length: 1000 }, (_, i) => i) },
+    });
+    const markers = await waitFor(async () => {
+      const { rows } = await db.ownerPool.query(
+        `SELECT status, count(*)::int AS n FROM step_runs
+          WHERE run_id = $1 AND step_id LIKE 'each#%' GROUP BY status ORDER BY status`,
+        [runId],
+      );
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(markers).toEqual([
+      { status: 'pending', n: 995 },
+      { status: 'running', n: 5 },
+    ]);
+    const jobs = await db.ownerPool.query(
+      `SELECT count(*)::int AS n FROM graphile_worker._private_jobs WHERE payload->>'r' = $1`,
+      [runId],
+    );
+    expect(jobs.rows[0].n).toBeLessThanOrEqual(5);
+    await cancelRun(db.appPool, tenant.id, runId);
+    const after = await db.ownerPool.query(
+      `SELECT count(*)::int AS n FROM step_runs WHERE run_id = $1 AND status IN ('pending', 'running')`,
+      [runId],
+    );
+    expect(after.rows[0].n).toBe(0);
+  });
+
   it('completes with [] over no items', async () => {
     const wf = await publish({
       start: 'each',
