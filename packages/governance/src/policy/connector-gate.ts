@@ -56,7 +56,21 @@ export function isExternalConnector(
 const toJson = (value: unknown): JsonValue =>
   value === undefined ? null : (JSON.parse(JSON.stringify(value)) as JsonValue);
 
-type Task = { id: string; status: string; result: { approved?: boolean } | null };
+type Task = {
+  id: string;
+  status: string;
+  /** Set by the review product (approveReviewTask/rejectReviewTask) when the answer is final. */
+  outcome: string | null;
+  result: { approved?: boolean } | null;
+};
+
+/** approved / rejected / still open, from either answering path (see decideConnectorApproval). */
+function verdict(task: Task): 'approved' | 'rejected' | 'open' | 'closed' {
+  if (task.outcome === 'approved' || (task.status === 'resolved' && task.result?.approved === true))
+    return 'approved';
+  if (task.outcome === 'rejected' || task.status === 'resolved') return 'rejected';
+  return task.status === 'open' ? 'open' : 'closed';
+}
 
 async function approvalTask(
   client: Pick<PoolClient, 'query'>,
@@ -65,7 +79,7 @@ async function approvalTask(
   stepId: string,
 ): Promise<Task | undefined> {
   const { rows } = await client.query<Task>(
-    `SELECT id, status, result FROM review_tasks
+    `SELECT id, status, outcome, result FROM review_tasks
       WHERE tenant_id = $1 AND run_id = $2 AND step_id = $3 AND data->>'gate' = $4`,
     [tenantId, runId, stepId, CONNECTOR_APPROVAL_GATE],
   );
@@ -91,16 +105,15 @@ export function governConnectorExecutor(
       const rule = approvalRuleFor(policy, connector, action);
       if (!rule) return { go: true as const, external, redact };
       const task = await approvalTask(client, call.tenantId, call.runId, call.stepId);
-      if (task?.status === 'resolved' && task.result?.approved === true) {
-        return { go: true as const, external, redact };
-      }
-      if (task && task.status !== 'open') {
-        const rejected = task.status === 'resolved';
+      const state = task ? verdict(task) : 'none';
+      if (state === 'approved') return { go: true as const, external, redact };
+      if (state === 'rejected' || state === 'closed') {
+        const rejected = state === 'rejected';
         throw new StepFailure(
           rejected ? 'APPROVAL_REJECTED' : 'APPROVAL_MISSING',
           rejected
             ? `The approval of ${connector}.${action} was rejected; the connector was not called.`
-            : `The approval of ${connector}.${action} was ${task.status}; the connector was not called.`,
+            : `The approval of ${connector}.${action} was ${task?.status}; the connector was not called.`,
           { fatal: true },
         );
       }
@@ -207,13 +220,15 @@ export async function decideConnectorApproval(
       ]);
     } else {
       await client.query(
-        `UPDATE review_tasks SET data = $3, status = 'resolved', resolved_at = now(), result = $4
+        `UPDATE review_tasks SET data = $3, status = 'resolved', resolved_at = now(), result = $4,
+                outcome = $5
           WHERE tenant_id = $1 AND id = $2`,
         [
           tenantId,
           taskId,
           data,
           { approved: status === 'approved', by: answer.by, comment: answer.comment ?? null },
+          status,
         ],
       );
     }
