@@ -166,4 +166,35 @@ describe('review SLA tick', () => {
       await pool.stop();
     }
   });
+
+  it('resumes a run whose answer committed but whose resume never happened, after a minute', async () => {
+    const t = await createTenant(db.ownerPool, 'Redrive');
+    const wf = await createWorkflow(db.ownerPool, t.id, REVIEW);
+    const stuck = await openTask(t.id, wf, '2099-01-02T15:30:00Z');
+    const fresh = await openTask(t.id, wf, '2099-01-02T15:30:00Z');
+    const answer = { output: { outcome: 'approved', approvers: ['someone'] } };
+    for (const [task, decidedAt] of [
+      [stuck, '2099-01-02T15:40:00Z'],
+      [fresh, '2099-01-02T15:41:30Z'],
+    ] as const) {
+      await db.ownerPool.query(
+        `UPDATE review_tasks SET outcome = 'approved', decided_at = $2, result = $3 WHERE id = $1`,
+        [task.id, decidedAt, answer],
+      );
+    }
+    const result = await tickReviewSla(db.appPool, new Date('2099-01-02T15:42:00Z'));
+    expect(result.failed).toEqual([]);
+    expect(result.resumed).toEqual([stuck.id]);
+    const { rows } = await db.ownerPool.query(
+      `SELECT r.id, r.status, s.output, t.status AS task_status FROM runs r
+         JOIN step_runs s ON s.tenant_id = r.tenant_id AND s.run_id = r.id
+         JOIN review_tasks t ON t.tenant_id = r.tenant_id AND t.run_id = r.id
+        WHERE r.id = ANY($1) ORDER BY r.id = $2 DESC`,
+      [[stuck.runId, fresh.runId], stuck.runId],
+    );
+    expect(rows).toEqual([
+      { id: stuck.runId, status: 'succeeded', output: answer.output, task_status: 'resolved' },
+      { id: fresh.runId, status: 'waiting', output: null, task_status: 'open' },
+    ]);
+  });
 });

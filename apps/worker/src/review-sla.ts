@@ -6,7 +6,7 @@
 // SKIP LOCKED, so concurrent ticks never escalate a task twice.
 
 import { type Pool, type PoolClient, withTenant } from '@roster/db';
-import { type EngineOptions, startRunsInTransaction } from '@roster/engine';
+import { completeReviewTask, type EngineOptions, startRunsInTransaction } from '@roster/engine';
 import {
   type BusinessCalendar,
   DEFAULT_BUSINESS_CALENDAR,
@@ -14,6 +14,7 @@ import {
   type QueueSla,
   slaDueAt,
 } from '@roster/governance';
+import { resolveDecisionReview } from '@roster/inference';
 
 export const REVIEW_SLA_TASK = 'roster_review_sla_tick';
 /** Once a minute across all workers (graphile-worker's crontab dedupes the minute by `id`). */
@@ -34,6 +35,8 @@ export interface Escalation {
 
 export interface ReviewSlaResult {
   stamped: number;
+  /** Answered tasks whose run this tick resumed (the answering process stopped before it could). */
+  resumed: string[];
   escalated: Escalation[];
   failed: Array<{ tenantId: string; message: string }>;
 }
@@ -188,15 +191,55 @@ export async function tickReviewSla(
     'SELECT tenant_id FROM roster_engine_review_sla_tenants($1, $2)',
     [now, TENANTS_PER_TICK],
   );
-  const result: ReviewSlaResult = { stamped: 0, escalated: [], failed: [] };
+  const result: ReviewSlaResult = { stamped: 0, resumed: [], escalated: [], failed: [] };
   for (const { tenant_id: tenantId } of rows) {
     try {
       const r = await tickTenantReviewSla(pool, tenantId, now, options);
       result.stamped += r.stamped;
       result.escalated.push(...r.escalated);
+      result.resumed.push(...(await redriveAnswers(pool, tenantId, now, options)));
     } catch (error) {
       result.failed.push({ tenantId, message: (error as Error).message });
     }
   }
   return result;
+}
+
+/** How long an answer may wait for its resume before the tick re-drives it. */
+const REDRIVE_AFTER_MS = 60_000;
+
+/**
+ * Resumes runs whose task was answered (outcome and resume payload committed) but not closed: the
+ * answering process stopped between its commit and the engine's. A resume racing the original
+ * one is refused by the engine (the step no longer waits), so at most one moves the run.
+ */
+export async function redriveAnswers(
+  pool: Pool,
+  tenantId: string,
+  now: Date,
+  options: EngineOptions = {},
+): Promise<string[]> {
+  const { rows } = await withTenant(pool, tenantId, ({ client }) =>
+    client.query<{
+      id: string;
+      result: { decisionLabel?: string; output?: Record<string, unknown> } | null;
+    }>(
+      `SELECT id, result FROM review_tasks
+        WHERE tenant_id = $1 AND status = 'open' AND outcome IS NOT NULL AND decided_at <= $2
+        ORDER BY decided_at LIMIT 50`,
+      [tenantId, new Date(now.getTime() - REDRIVE_AFTER_MS)],
+    ),
+  );
+  const resumed: string[] = [];
+  for (const task of rows) {
+    if (task.result?.decisionLabel) {
+      await resolveDecisionReview(pool, tenantId, task.id, { label: task.result.decisionLabel });
+    } else if (task.result?.output) {
+      await completeReviewTask(pool, tenantId, task.id, task.result.output, options);
+    } else {
+      continue;
+    }
+    resumed.push(task.id);
+  }
+  return resumed;
 }

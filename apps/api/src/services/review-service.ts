@@ -204,19 +204,29 @@ async function resume(pool: Pool, caller: ReviewCaller, taskId: string, r: Resum
   );
 }
 
-async function closeTask(c: InTask, tenantId: string, outcome: string, corrected: unknown) {
+/**
+ * Records the answer. `result` keeps what the run resumes with until the engine closes the task
+ * (and overwrites it): the worker's SLA tick re-drives an answer whose resume never happened.
+ */
+async function closeTask(
+  c: InTask,
+  tenantId: string,
+  answer: { outcome: string; corrected: unknown; resume: NonNullable<Resume>; now: Date },
+) {
   await c.client.query(
-    `UPDATE review_tasks SET outcome = $3, corrected_output = $4, decided_by = $5
+    `UPDATE review_tasks SET outcome = $3, corrected_output = $4, decided_by = $5, decided_at = $6, result = $7
       WHERE tenant_id = $1 AND id = $2`,
     [
       tenantId,
       c.task.id,
-      outcome,
-      corrected === null ? null : JSON.stringify(corrected),
+      answer.outcome,
+      answer.corrected === null ? null : JSON.stringify(answer.corrected),
       c.who.memberId,
+      answer.now,
+      JSON.stringify(answer.resume),
     ],
   );
-  c.task.outcome = outcome;
+  c.task.outcome = answer.outcome;
 }
 
 export interface DecideResult {
@@ -261,10 +271,15 @@ export async function approveReviewTask(
     const approvers = [...approvals.map((a) => a.memberId), c.who.memberId];
     let next: Resume = null;
     if (plan.complete) {
-      await closeTask(c, caller.tenantId, 'approved', null);
       const label = (c.task.data.decision as { label?: string } | undefined)?.label;
       next =
         reason && label ? { decisionLabel: label } : { output: { outcome: 'approved', approvers } };
+      await closeTask(c, caller.tenantId, {
+        outcome: 'approved',
+        corrected: null,
+        resume: next,
+        now,
+      });
     } else {
       // The next approver has to be someone else: free the task for them.
       await c.client.query(
@@ -307,13 +322,18 @@ export async function rejectReviewTask(
         'A model decision is not rejected but corrected: use correctReviewTask with the right label.',
       );
     }
-    await closeTask(c, caller.tenantId, 'rejected', null);
-    await audit(caller, c, 'reviewTask.rejected', { reason: input.reason ?? null });
     const output = {
       outcome: 'rejected',
       rejectedBy: c.who.memberId,
       reason: input.reason ?? null,
     };
+    await closeTask(c, caller.tenantId, {
+      outcome: 'rejected',
+      corrected: null,
+      resume: { output },
+      now,
+    });
+    await audit(caller, c, 'reviewTask.rejected', { reason: input.reason ?? null });
     return { task: c.task, next: { output } satisfies Resume };
   });
   await resume(pool, caller, taskId, next);
@@ -341,15 +361,20 @@ export async function correctReviewTask(
     const original = reason
       ? ((c.task.data.decision as Record<string, unknown> | undefined) ?? null)
       : c.task.data;
-    await closeTask(c, caller.tenantId, 'corrected', corrected.output);
+    const resumeWith: NonNullable<Resume> = reason
+      ? { decisionLabel: corrected.label as string }
+      : { output: { outcome: 'corrected', ...corrected.output, original } };
+    await closeTask(c, caller.tenantId, {
+      outcome: 'corrected',
+      corrected: corrected.output,
+      resume: resumeWith,
+      now,
+    });
     c.task.correctedOutput = corrected.output;
     await audit(caller, c, 'reviewTask.corrected', {
       label: corrected.label,
       modelLabel: (original as { label?: string } | null)?.label ?? null,
     });
-    const resumeWith: Resume = reason
-      ? { decisionLabel: corrected.label as string }
-      : { output: { outcome: 'corrected', ...corrected.output, original } };
     return { task: c.task, next: resumeWith };
   });
   await resume(pool, caller, taskId, next);
