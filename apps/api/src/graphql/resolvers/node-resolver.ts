@@ -9,16 +9,19 @@ import { connectionById, installationById } from '../../services/installation-pr
 import { getTenant } from '../../services/member-presenter.js';
 import { getApiKey, getMember, getWorkflowVersion } from '../../services/node-presenter.js';
 import { getPlugin, getPluginVersion } from '../../services/plugin-catalog-presenter.js';
+import { reviewTask } from '../../services/review-presenter.js';
 import { getWorkflow } from '../../services/workflow-presenter.js';
 import { type RequestContext, requireAuth } from '../context.js';
 import { parseGlobalId } from '../global-id.js';
 import { SignedIn } from '../permissions.js';
+import { serviceActorOf } from '../service-actor.js';
 import { ApiKey } from '../types/api-key.js';
 import { AuditEvent, AuditExport } from '../types/audit.js';
 import { Node } from '../types/common.js';
 import { Deployment, Model, ModelVersion, RunnerPool } from '../types/inference.js';
 import { Connection, Installation, Plugin, PluginVersion } from '../types/marketplace.js';
 import { Member } from '../types/member.js';
+import { ReviewTask } from '../types/review.js';
 import { Run } from '../types/run.js';
 import { Tenant } from '../types/tenant.js';
 import { Workflow, WorkflowVersion } from '../types/workflow.js';
@@ -161,6 +164,15 @@ const NODE_TYPES: Record<string, NodeType> = {
         connectionById(client, tenantId, uuidKey(key)),
       );
       return row && Connection.from(row);
+    },
+  },
+  ReviewTask: {
+    subject: 'ReviewTask',
+    load: async ({ ctx, key }) => {
+      // The review presenter applies the task's record conditions (queues, assignment) and
+      // answers NOT_FOUND for an id it does not find.
+      const caller = { ...serviceActorOf(ctx), actor: requireAuth(ctx).actor, policy: ctx.policy };
+      return ReviewTask.from(await reviewTask(ctx.appPool, caller, uuidKey(key)));
     },
   },
   AuditExport: {
