@@ -4,20 +4,21 @@ import { buildSchemaSync } from 'type-graphql';
 import { ApiKeyResolver } from './resolvers/api-key-resolver.js';
 import { AuditResolver } from './resolvers/audit-resolver.js';
 import { EmailTriggerResolver } from './resolvers/email-trigger-resolver.js';
-import { GovernancePolicyResolver } from './resolvers/governance-policy-resolver.js';
 import {
   ErasureResolver,
+  ReviewTaskPersonalDataResolver,
   RunPersonalDataResolver,
   StepRunPersonalDataResolver,
 } from './resolvers/erasure-resolver.js';
+import { GovernancePolicyResolver } from './resolvers/governance-policy-resolver.js';
 import { IdentityResolver } from './resolvers/identity-resolver.js';
 import { InferenceResolver } from './resolvers/inference-resolver.js';
 import { InstallationResolver } from './resolvers/installation-resolver.js';
 import { NodeResolver } from './resolvers/node-resolver.js';
 import { PluginCatalogResolver } from './resolvers/plugin-catalog-resolver.js';
+import { ReviewResolver } from './resolvers/review-resolver.js';
 import { RunFlowResolver } from './resolvers/run-flow-resolver.js';
 import { RunInitiatorResolver, RunResolver } from './resolvers/run-resolver.js';
-import { ReviewResolver } from './resolvers/review-resolver.js';
 import { TenantResolver } from './resolvers/tenant-resolver.js';
 import { TriggerResolver } from './resolvers/trigger-resolver.js';
 import { WorkflowResolver } from './resolvers/workflow-resolver.js';
@@ -45,10 +46,11 @@ export function apiSchema(): GraphQLSchema {
       InstallationResolver,
       EmailTriggerResolver,
       GovernancePolicyResolver,
+      ReviewResolver,
       ErasureResolver,
       RunPersonalDataResolver,
       StepRunPersonalDataResolver,
-      ReviewResolver,
+      ReviewTaskPersonalDataResolver,
     ],
     orphanedTypes: [Tenant, Workflow],
     // Inputs are checked by the services with messages that name the field; no class-validator.

@@ -17,6 +17,7 @@ import { openPersonalData } from '../../services/personal-data-presenter.js';
 import type { RequestContext } from '../context.js';
 import { Can } from '../permissions.js';
 import { serviceActorOf as actorOf } from '../service-actor.js';
+import { ReviewTask } from '../types/review.js';
 import { Run, StepRun } from '../types/run.js';
 
 @InputType()
@@ -94,5 +95,13 @@ export class StepRunPersonalDataResolver {
   @FieldResolver(() => GraphQLJSON, { nullable: true })
   async output(@Root() step: StepRun, @Ctx() ctx: RequestContext) {
     return openPersonalData(ctx, step.output);
+  }
+}
+
+@Resolver(() => ReviewTask)
+export class ReviewTaskPersonalDataResolver {
+  @FieldResolver(() => GraphQLJSON)
+  async data(@Root() task: ReviewTask, @Ctx() ctx: RequestContext) {
+    return openPersonalData(ctx, task.data);
   }
 }
