@@ -144,3 +144,31 @@ describe('resumed runs', () => {
     expect(await priorityOf(runId, 'after')).toEqual({ priority: 3, p: '3' });
   });
 });
+
+describe('startRun', () => {
+  it('starts the latest version even after a newer one is published between two starts', async () => {
+    const tenant = await createTenant(db.ownerPool, 'Versions');
+    const workflowId = await createWorkflow(db.ownerPool, tenant.id, {
+      start: 'a',
+      steps: { a: { type: 'transform', value: '1', end: true } },
+    });
+    const first = await startRun(db.appPool, tenant.id, { workflowId });
+    const again = await startRun(db.appPool, tenant.id, { workflowId });
+    expect([first.version, again.version]).toEqual([1, 1]);
+    await db.ownerPool.query(
+      `INSERT INTO workflow_versions (tenant_id, workflow_id, version, definition) VALUES ($1, $2, 2, $3)`,
+      [
+        tenant.id,
+        workflowId,
+        { start: 'b', steps: { b: { type: 'transform', value: '2', end: true } } },
+      ],
+    );
+    await db.ownerPool.query('UPDATE workflows SET latest_version = 2 WHERE id = $1', [workflowId]);
+    const latest = await startRun(db.appPool, tenant.id, { workflowId });
+    expect(latest.version).toBe(2);
+    const run = await getRun(db.appPool, tenant.id, latest.runId);
+    expect(run).toMatchObject({ version: 2, status: 'running' });
+    const pinned = await startRun(db.appPool, tenant.id, { workflowId, version: 1 });
+    expect(pinned.version).toBe(1);
+  });
+});

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { runDeadlineMs, type WorkflowDefinition } from '@roster/core';
-import { type Pool, type PoolClient, withTenant } from '@roster/db';
+import { auditSettingsSql, type Pool, type PoolClient, withTenant } from '@roster/db';
 import { loadDefinition, sharedDefinitions } from './definitions.js';
 import {
   DEFAULT_MAX_RUNS_PER_TENANT,
@@ -39,9 +39,71 @@ export async function startRun(
   input: StartRunInput,
   options: EngineOptions = {},
 ): Promise<StartedRun> {
+  const fast = await startRunOneTrip(pool, tenantId, input, options);
+  if (fast) return fast;
   const [run] = await startRuns(pool, tenantId, [input], options);
   return run as StartedRun;
 }
+
+/**
+ * The latest version of each workflow as this process last saw it (tenant/workflow -> version):
+ * lets startRun skip reading the definition. The start statement checks it is still the latest.
+ */
+const latestSeen = new Map<string, number>();
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * startRun in ONE round trip (BEGIN, tenant and audit settings, the start function, COMMIT as one
+ * simple query) when the definition is already cached; undefined when it is not, or when a newer
+ * version was published meanwhile (then the caller takes the ordinary path, which reads it).
+ */
+async function startRunOneTrip(
+  pool: Pool,
+  tenantId: string,
+  input: StartRunInput,
+  options: EngineOptions,
+): Promise<StartedRun | undefined> {
+  if (options.sealInput || !UUID.test(tenantId) || !UUID.test(input.workflowId)) return undefined;
+  const seenKey = `${tenantId}/${input.workflowId}`;
+  const version = input.version ?? latestSeen.get(seenKey);
+  if (version === undefined) return undefined;
+  const definition = (options.definitions ?? sharedDefinitions).get(
+    tenantId,
+    input.workflowId,
+    version,
+  );
+  if (!definition) return undefined;
+  const row = {
+    ...(await runRow(input, version, definition, input.input ?? {})),
+    latest: input.version === undefined,
+  };
+  const limit = Math.trunc(options.maxRunsPerTenant ?? DEFAULT_MAX_RUNS_PER_TENANT);
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    // The ids are validated UUIDs and the rows an escaped literal: nothing here can change the
+    // statement. A multi-statement query cannot take parameters, hence the literal.
+    const tenant = tenantId.toLowerCase();
+    const results = (await client.query(
+      `BEGIN; SET LOCAL app.tenant_id = '${tenant}'${auditSettingsSql()};
+       SELECT input_id, run_id, created, status FROM roster_engine_start_runs('${tenant}'::uuid, ${client.escapeLiteral(JSON.stringify([row]))}::jsonb, ${limit}); COMMIT`,
+    )) as unknown as Array<{ rows: StartRow[] }>;
+    return startedRuns([row], results.at(-2)?.rows ?? [])[0];
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {
+      broken = true;
+    });
+    if ((err as { code?: string }).code === 'RS412') {
+      latestSeen.delete(seenKey);
+      return undefined;
+    }
+    throw conflictError(err);
+  } finally {
+    client.release(broken);
+  }
+}
+
+type StartRow = { input_id: string; run_id: string; created: boolean; status: string };
 
 /**
  * Starts up to 1,000 runs in ONE transaction under the tenant's RLS context: inserts the runs
@@ -92,37 +154,67 @@ export async function startRunsInTransaction(
       resolved.set(key, pending);
     }
     const { version, definition } = await pending;
-    rows.push({
-      id: randomUUID(),
-      workflow_id: item.workflowId,
-      workflow_version: version,
-      input: options.sealInput
-        ? await options.sealInput(client, tenantId, item.input ?? {})
-        : (item.input ?? {}),
-      input_hash: inputHash(item.input ?? {}),
-      idempotency_key: item.idempotencyKey ?? null,
-      max_runs: definition.concurrency?.maxRuns ?? null,
-      ...(await concurrencyKey(definition, item)),
-      deadline_ms: runDeadlineMs(definition),
-      ...initiatorColumns(item.startedBy),
-    });
+    if (item.version === undefined) latestSeen.set(`${tenantId}/${item.workflowId}`, version);
+    const stored = options.sealInput
+      ? await options.sealInput(client, tenantId, item.input ?? {})
+      : (item.input ?? {});
+    rows.push(await runRow(item, version, definition, stored));
   }
   const started = await client
-    .query<{ input_id: string; run_id: string; created: boolean; status: string }>({
+    .query<StartRow>({
       name: 'roster_engine_start_runs',
       text: 'SELECT input_id, run_id, created, status FROM roster_engine_start_runs($1, $2::jsonb, $3)',
       values: [tenantId, JSON.stringify(rows), limit],
     })
-    .catch((err: { code?: string; message?: string; detail?: string }) => {
-      if (err.code !== 'RS409') throw err;
-      throw new EngineError(
-        'CONFLICT',
-        `Idempotency key "${err.message}" was already used with a different input or workflow: use a new key for a new run, or resend the original input.`,
-        { idempotencyKey: err.message, runId: err.detail },
-        { cause: err },
-      );
+    .catch((err: unknown) => {
+      throw conflictError(err);
     });
-  const byInput = new Map(started.rows.map((r) => [r.input_id, r]));
+  return startedRuns(rows, started.rows);
+}
+
+/** The runs row of one input (the argument of roster_engine_start_runs). */
+async function runRow(
+  item: StartRunInput,
+  version: number,
+  definition: WorkflowDefinition,
+  storedInput: unknown,
+) {
+  return {
+    id: randomUUID(),
+    workflow_id: item.workflowId,
+    workflow_version: version,
+    input: storedInput,
+    input_hash: inputHash(item.input ?? {}),
+    idempotency_key: item.idempotencyKey ?? null,
+    max_runs: definition.concurrency?.maxRuns ?? null,
+    ...(await concurrencyKey(definition, item)),
+    deadline_ms: runDeadlineMs(definition),
+    ...initiatorColumns(item.startedBy),
+  };
+}
+
+/** RS409 from the start function as a CONFLICT that says how to fix it; other errors as they are. */
+function conflictError(err: unknown): unknown {
+  const e = err as { code?: string; message?: string; detail?: string };
+  if (e.code !== 'RS409') return err;
+  return new EngineError(
+    'CONFLICT',
+    `Idempotency key "${e.message}" was already used with a different input or workflow: use a new key for a new run, or resend the original input.`,
+    { idempotencyKey: e.message, runId: e.detail },
+    { cause: err },
+  );
+}
+
+function startedRuns(
+  rows: Array<{
+    id: string;
+    workflow_id: string;
+    workflow_version: number;
+    idempotency_key: string | null;
+  }>,
+  started: StartRow[],
+): StartedRun[] {
+  const byInput = new Map(started.map((r) => [r.input_id, r]));
   return rows.map((row) => {
     const run = byInput.get(row.id);
     if (!run) {
