@@ -227,6 +227,34 @@ describe('four-eyes', () => {
   });
 });
 
+describe('connector action approvals (governance policy gate)', () => {
+  it('approving runs the gated step again instead of completing it, so the connector is called', async () => {
+    const t = await task('finance', { kind: 'approval' });
+    await api.db.ownerPool.query(
+      `UPDATE review_tasks SET data = '{"gate": "connectorAction", "action": "slack.postMessage", "fourEyes": false, "approvals": []}' WHERE id = $1`,
+      [t.taskId],
+    );
+    const r = await ok(APPROVE, { i: { id: t.id } }, ann.token);
+    expect(r.approveReviewTask).toMatchObject({
+      complete: true,
+      reviewTask: { outcome: 'approved' },
+    });
+    const { rows } = await api.db.ownerPool.query(
+      `SELECT t.status, t.result, s.status AS step_status, r.status AS run_status
+         FROM review_tasks t JOIN step_runs s ON s.tenant_id = t.tenant_id AND s.run_id = t.run_id AND s.step_id = t.step_id
+         JOIN runs r ON r.tenant_id = t.tenant_id AND r.id = t.run_id WHERE t.id = $1`,
+      [t.taskId],
+    );
+    // The step is queued to run again (the gate then sees the approval); the run goes on.
+    expect(rows[0]).toEqual({
+      status: 'resolved',
+      result: { approved: true },
+      step_status: 'running',
+      run_status: 'running',
+    });
+  });
+});
+
 describe('comments', () => {
   it('lists comments in order, with their authors, and audits them', async () => {
     const t = await task('finance');

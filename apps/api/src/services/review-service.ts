@@ -5,10 +5,11 @@
 
 import { recordAudit } from '@roster/audit';
 import { type Pool, withTenant } from '@roster/db';
-import { completeReviewTask } from '@roster/engine';
+import { completeReviewTask, rerunWaitingStep } from '@roster/engine';
 import {
   assertClaimable,
   assertReleasable,
+  CONNECTOR_APPROVAL_GATE,
   GovernanceError,
   planApproval,
   planClaim,
@@ -188,14 +189,26 @@ const decisionReason = (task: ReviewTaskRow): DecisionReason | null =>
     ? task.data.reason
     : null;
 
-/** What the run resumes with once the transaction committed. */
-type Resume = { decisionLabel: string } | { output: Record<string, unknown> } | null;
+/**
+ * How the run moves on once the transaction committed: a decision resumes with a label, a review
+ * or approval step with an output, and a connector action's approval gate (packages/governance
+ * policy) runs its step again, which reads the task's outcome and calls the connector or fails.
+ */
+type Resume =
+  | { decisionLabel: string }
+  | { output: Record<string, unknown> }
+  | { rerun: { runId: string; stepId: string } }
+  | null;
+
+const isConnectorGate = (task: ReviewTaskRow) => task.data.gate === CONNECTOR_APPROVAL_GATE;
 
 async function resume(pool: Pool, caller: ReviewCaller, taskId: string, r: Resume) {
   if (!r) return;
   await translated(() =>
     asAuditCaller(caller.audit, async () => {
-      if ('decisionLabel' in r) {
+      if ('rerun' in r) {
+        await rerunWaitingStep(pool, caller.tenantId, r.rerun.runId, r.rerun.stepId);
+      } else if ('decisionLabel' in r) {
         await resolveDecisionReview(pool, caller.tenantId, taskId, { label: r.decisionLabel });
       } else {
         await completeReviewTask(pool, caller.tenantId, taskId, r.output);
@@ -213,8 +226,11 @@ async function closeTask(
   tenantId: string,
   answer: { outcome: string; corrected: unknown; resume: NonNullable<Resume>; now: Date },
 ) {
+  const gate = 'rerun' in answer.resume;
   await c.client.query(
-    `UPDATE review_tasks SET outcome = $3, corrected_output = $4, decided_by = $5, decided_at = $6, result = $7
+    `UPDATE review_tasks SET outcome = $3, corrected_output = $4, decided_by = $5, decided_at = $6, result = $7,
+            status = CASE WHEN $8 THEN 'resolved' ELSE status END,
+            resolved_at = CASE WHEN $8 THEN $6 ELSE resolved_at END
       WHERE tenant_id = $1 AND id = $2`,
     [
       tenantId,
@@ -223,7 +239,8 @@ async function closeTask(
       answer.corrected === null ? null : JSON.stringify(answer.corrected),
       c.who.memberId,
       answer.now,
-      JSON.stringify(answer.resume),
+      JSON.stringify(gate ? { approved: answer.outcome === 'approved' } : answer.resume),
+      gate,
     ],
   );
   c.task.outcome = answer.outcome;
@@ -254,7 +271,8 @@ export async function approveReviewTask(
     const queue = await readQueue(c.client, caller.tenantId, c.task.queue);
     const policy = await stepPolicy(c.client, caller.tenantId, c.task);
     const required = requiredApprovals({
-      fourEyes: queue?.fourEyes ?? false,
+      fourEyes:
+        (queue?.fourEyes ?? false) || (isConnectorGate(c.task) && c.task.data.fourEyes === true),
       minApprovals: c.task.kind === 'approval' ? policy.minApprovals : null,
     });
     const approvals =
@@ -272,8 +290,11 @@ export async function approveReviewTask(
     let next: Resume = null;
     if (plan.complete) {
       const label = (c.task.data.decision as { label?: string } | undefined)?.label;
-      next =
-        reason && label ? { decisionLabel: label } : { output: { outcome: 'approved', approvers } };
+      next = isConnectorGate(c.task)
+        ? { rerun: { runId: c.task.runId, stepId: c.task.stepId } }
+        : reason && label
+          ? { decisionLabel: label }
+          : { output: { outcome: 'approved', approvers } };
       await closeTask(c, caller.tenantId, {
         outcome: 'approved',
         corrected: null,
@@ -327,14 +348,17 @@ export async function rejectReviewTask(
       rejectedBy: c.who.memberId,
       reason: input.reason ?? null,
     };
+    const resumeWith: NonNullable<Resume> = isConnectorGate(c.task)
+      ? { rerun: { runId: c.task.runId, stepId: c.task.stepId } }
+      : { output };
     await closeTask(c, caller.tenantId, {
       outcome: 'rejected',
       corrected: null,
-      resume: { output },
+      resume: resumeWith,
       now,
     });
     await audit(caller, c, 'reviewTask.rejected', { reason: input.reason ?? null });
-    return { task: c.task, next: { output } satisfies Resume };
+    return { task: c.task, next: resumeWith };
   });
   await resume(pool, caller, taskId, next);
   return task;
