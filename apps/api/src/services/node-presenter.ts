@@ -1,5 +1,7 @@
 import { type Pool, withTenant } from '@roster/db';
+import { SCHEDULE_COLUMNS, type ScheduleView, type WebhookTriggerView } from '@roster/engine';
 import type { ApiKeyRow } from './api-key-service.js';
+import type { EmailTriggerRow } from './email-trigger-service.js';
 import type { MemberRow } from './member-presenter.js';
 
 // Single rows for node(id) whose own queries only list them. Each reads under the caller's
@@ -53,6 +55,39 @@ export async function getWorkflowVersion(
       `SELECT workflow_id AS "workflowId", version, definition, created_at AS "createdAt"
          FROM workflow_versions WHERE tenant_id = $1 AND workflow_id = $2 AND version = $3`,
       [tenantId, workflowId, version],
+    );
+    return rows[0];
+  });
+}
+
+export async function getWebhookTrigger(appPool: Pool, tenantId: string, id: string) {
+  return withTenant(appPool, tenantId, async ({ client }) => {
+    const { rows } = await client.query<WebhookTriggerView>(
+      `SELECT id, workflow_id AS "workflowId", name, created_by AS "createdBy", created_at AS "createdAt"
+         FROM webhook_triggers WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, id],
+    );
+    return rows[0];
+  });
+}
+
+export async function getSchedule(appPool: Pool, tenantId: string, id: string) {
+  return withTenant(appPool, tenantId, async ({ client }) => {
+    const { rows } = await client.query<ScheduleView>(
+      `SELECT ${SCHEDULE_COLUMNS} FROM schedules WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, id],
+    );
+    return rows[0];
+  });
+}
+
+export async function getEmailTrigger(appPool: Pool, tenantId: string, id: string) {
+  return withTenant(appPool, tenantId, async ({ client }) => {
+    const { rows } = await client.query<EmailTriggerRow>(
+      `SELECT id, workflow_id AS "workflowId", local_part AS "localPart", enabled,
+              created_by AS "createdBy", created_at AS "createdAt"
+         FROM email_triggers WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, id],
     );
     return rows[0];
   });

@@ -5,9 +5,17 @@ import { getDeployment, getModel, getModelVersion, listRunnerPools } from '@rost
 import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
 import { notFound } from '../../errors.js';
 import { getAuditEvent, getAuditExport } from '../../services/audit-presenter.js';
+import { DEFAULT_INBOUND_EMAIL_DOMAIN } from '../../services/email-trigger-service.js';
 import { connectionById, installationById } from '../../services/installation-presenter.js';
 import { getTenant } from '../../services/member-presenter.js';
-import { getApiKey, getMember, getWorkflowVersion } from '../../services/node-presenter.js';
+import {
+  getApiKey,
+  getEmailTrigger,
+  getMember,
+  getSchedule,
+  getWebhookTrigger,
+  getWorkflowVersion,
+} from '../../services/node-presenter.js';
 import { getPlugin, getPluginVersion } from '../../services/plugin-catalog-presenter.js';
 import { reviewTask } from '../../services/review-presenter.js';
 import { getWorkflow } from '../../services/workflow-presenter.js';
@@ -18,12 +26,14 @@ import { serviceActorOf } from '../service-actor.js';
 import { ApiKey } from '../types/api-key.js';
 import { AuditEvent, AuditExport } from '../types/audit.js';
 import { Node } from '../types/common.js';
+import { EmailTrigger } from '../types/email-trigger.js';
 import { Deployment, Model, ModelVersion, RunnerPool } from '../types/inference.js';
 import { Connection, Installation, Plugin, PluginVersion } from '../types/marketplace.js';
 import { Member } from '../types/member.js';
 import { ReviewTask } from '../types/review.js';
 import { Run } from '../types/run.js';
 import { Tenant } from '../types/tenant.js';
+import { Schedule, WebhookTrigger } from '../types/trigger.js';
 import { Workflow, WorkflowVersion } from '../types/workflow.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -103,6 +113,28 @@ const NODE_TYPES: Record<string, NodeType> = {
     load: async ({ ctx, tenantId, key }) => {
       const row = await getApiKey(ctx.appPool, tenantId, uuidKey(key));
       return row && ApiKey.from(row);
+    },
+  },
+  WebhookTrigger: {
+    subject: 'WebhookTrigger',
+    load: async ({ ctx, tenantId, key }) => {
+      const row = await getWebhookTrigger(ctx.appPool, tenantId, uuidKey(key));
+      return row && WebhookTrigger.from(row, tenantId);
+    },
+  },
+  Schedule: {
+    subject: 'Schedule',
+    load: async ({ ctx, tenantId, key }) => {
+      const row = await getSchedule(ctx.appPool, tenantId, uuidKey(key));
+      return row && Schedule.from(row);
+    },
+  },
+  // E-mail triggers are authorized as WebhookTrigger, like their own queries.
+  EmailTrigger: {
+    subject: 'WebhookTrigger',
+    load: async ({ ctx, tenantId, key }) => {
+      const row = await getEmailTrigger(ctx.appPool, tenantId, uuidKey(key));
+      return row && EmailTrigger.from(row, ctx.inboundEmailDomain ?? DEFAULT_INBOUND_EMAIL_DOMAIN);
     },
   },
   Model: {

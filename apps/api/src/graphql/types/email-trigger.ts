@@ -1,8 +1,10 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import type { EmailTriggerRow } from '../../services/email-trigger-service.js';
 import { toGlobalId } from '../global-id.js';
+import { Node } from './common.js';
 
 @ObjectType({
+  implements: Node,
   description:
     'An inbound e-mail address: each message sent to it starts a run of the workflow with { from, to, subject, text, messageId, receivedAt } as input.',
 })

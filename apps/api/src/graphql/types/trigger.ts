@@ -7,8 +7,10 @@ import type {
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { toGlobalId } from '../global-id.js';
+import { Node } from './common.js';
 
 @ObjectType({
+  implements: Node,
   description:
     'A signed inbound webhook that starts runs: POST /hooks/<tenant>/<trigger> (Standard Webhooks).',
 })
@@ -36,7 +38,10 @@ export class WebhookTrigger {
   }
 }
 
-@ObjectType({ description: 'A cron schedule that starts runs of a workflow, once per occurrence.' })
+@ObjectType({
+  implements: Node,
+  description: 'A cron schedule that starts runs of a workflow, once per occurrence.',
+})
 export class Schedule {
   scheduleId!: string;
   createdBy!: string | null;
