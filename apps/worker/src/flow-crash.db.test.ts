@@ -63,6 +63,8 @@ it(`flow crash test: ${RUNS} runs fanning out over ${ITEMS} items and 2 branches
     { maxRunsPerTenant: RUNS },
   );
   const random = seededRandom(SEED);
+  let started = Date.now();
+  let elapsed = 0;
   const workers = startWorkers({
     count: 3,
     appUrl: db.appUrl,
@@ -74,6 +76,7 @@ it(`flow crash test: ${RUNS} runs fanning out over ${ITEMS} items and 2 branches
   });
   try {
     await workers.ready;
+    started = Date.now();
     const killed = new Set<number>();
     for (let k = 1; k <= KILLS; k++) {
       await new Promise((resolve) => setTimeout(resolve, 200 + random() * 700));
@@ -96,6 +99,7 @@ it(`flow crash test: ${RUNS} runs fanning out over ${ITEMS} items and 2 branches
       180_000,
       'every run to end',
     );
+    elapsed = Date.now() - started;
   } finally {
     await workers.stop();
   }
@@ -117,7 +121,7 @@ it(`flow crash test: ${RUNS} runs fanning out over ${ITEMS} items and 2 branches
            (SELECT count(*)::int FROM step_runs WHERE step_id ~ '^each#' AND status = 'succeeded') AS iterations`);
   const s = rows[0];
   console.log(
-    `flow crash test: ${RUNS} runs; ${s.effects} effects, ${s.calls} connector calls (${s.calls - s.effects} re-executed with the same key)`,
+    `flow crash test: ${RUNS} runs in ${elapsed} ms after the workers were ready; ${s.effects} effects, ${s.calls} connector calls (${s.calls - s.effects} re-executed with the same key)`,
   );
   // One effect per iteration step and per branch step; keys distinct per iteration.
   expect(s.effects).toBe(RUNS * (ITEMS + 2));

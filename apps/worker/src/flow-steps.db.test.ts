@@ -481,7 +481,8 @@ describe('nesting', () => {
 describe('callWorkflow', () => {
   async function parentRow(runId: string) {
     const { rows } = await db.ownerPool.query(
-      'SELECT parent_run_id, parent_step, status, deadline_at FROM runs WHERE id = $1',
+      `SELECT parent_run_id, parent_step, status, deadline_at, started_by_kind, started_by_id
+         FROM runs WHERE id = $1`,
       [runId],
     );
     return rows[0];
@@ -520,7 +521,13 @@ describe('callWorkflow', () => {
     expect(await settled(runId)).toMatchObject({ status: 'succeeded', output: { got: 'HI' } });
     const childId = await childOf(runId);
     const row = await parentRow(childId);
-    expect(row).toMatchObject({ parent_run_id: runId, parent_step: 'call', status: 'succeeded' });
+    expect(row).toMatchObject({
+      parent_run_id: runId,
+      parent_step: 'call',
+      status: 'succeeded',
+      started_by_kind: 'run',
+      started_by_id: runId,
+    });
     const parentRun = await getRun(db.appPool, tenant.id, runId);
     expect(row.deadline_at.getTime()).toBeLessThanOrEqual(parentRun.deadlineAt.getTime());
   });

@@ -44,11 +44,12 @@ export async function startChildRun(
   }
   return flowTransaction(base, async (tx) => {
     await lockRun(tx, job);
-    const { rows: workflows } = await tx.client.query<{ id: string }>(
-      'SELECT id FROM workflows WHERE tenant_id = $1 AND lower(name) = lower($2)',
-      [job.t, step.workflow],
+    const { rows } = await tx.client.query<{ workflow_id: string | null; member: string | null }>(
+      `SELECT (SELECT id FROM workflows WHERE tenant_id = $1 AND lower(name) = lower($2)) AS workflow_id,
+              (SELECT created_by FROM runs WHERE tenant_id = $1 AND id = $3) AS member`,
+      [job.t, step.workflow, job.r],
     );
-    const workflowId = workflows[0]?.id;
+    const workflowId = rows[0]?.workflow_id;
     if (!workflowId) {
       throw new StepFailure(
         'WORKFLOW_NOT_FOUND',
@@ -62,6 +63,8 @@ export async function startChildRun(
         ...(step.version !== undefined ? { version: step.version } : {}),
         input: input ?? {},
         idempotencyKey: childRunKey(base),
+        // The child is started by its parent run, on behalf of the parent's accountable member.
+        startedBy: { kind: 'run', id: job.r, memberId: rows[0]?.member ?? null },
       },
     ]).catch((err: unknown) => {
       if (err instanceof EngineError && err.code !== 'CONFLICT') {

@@ -17,7 +17,6 @@ import {
   type StepPlan,
 } from './step-plans.js';
 import {
-  type JobSpec,
   parseTransitionResult,
   runnableJobs,
   stepJob,
@@ -75,17 +74,6 @@ export async function transitionIn(tx: FlowTx, spec: TransitionSpec): Promise<Tr
   if (result === 'applied') tx.woken += runnableJobs(spec);
   if (result === 'deadline') tx.woken += 1;
   return result;
-}
-
-/** Enqueues step jobs outside a transition (iterations a map starts as others end). */
-export async function enqueueIn(tx: FlowTx, jobs: JobSpec[]): Promise<void> {
-  if (jobs.length === 0) return;
-  await tx.client.query(
-    `SELECT CASE WHEN $2 AND n > 0 THEN pg_notify('jobs:insert', json_build_object('count', n)::text) END
-       FROM roster_engine_enqueue($1::jsonb) AS n`,
-    [JSON.stringify(jobs), tx.notify],
-  );
-  tx.woken += jobs.length;
 }
 
 /** Locks the run row (every transition of a run locks it first, so this orders them). */
@@ -152,10 +140,14 @@ async function fanIn(tx: FlowTx, base: StepBase, end: ScopeEnd): Promise<void> {
   const { job, definition } = base;
   const frame = framesOf(definition, base.stepId, job.i)?.[0];
   if (!frame) return;
-  const marker = await tx.client.query(
-    `UPDATE step_runs SET status = $4, output = $5, error = $6, finished_at = now(), updated_at = now()
-      WHERE tenant_id = $1 AND run_id = $2 AND step_id = $3 AND status = 'running' AND generation = $7
-      RETURNING step_id`,
+  // One round trip: close the marker and lock the owner row (the run row is already locked).
+  const { rows } = await tx.client.query<OwnerRow & { marked: boolean }>(
+    `WITH m AS (
+       UPDATE step_runs SET status = $4, output = $5, error = $6, finished_at = now(), updated_at = now()
+        WHERE tenant_id = $1 AND run_id = $2 AND step_id = $3 AND status = 'running' AND generation = $7
+        RETURNING 1)
+     SELECT o.status, o.attempt, o.state, EXISTS (SELECT 1 FROM m) AS marked FROM step_runs o
+      WHERE o.tenant_id = $1 AND o.run_id = $2 AND o.step_id = $8 FOR UPDATE OF o`,
     [
       job.t,
       job.r,
@@ -164,17 +156,12 @@ async function fanIn(tx: FlowTx, base: StepBase, end: ScopeEnd): Promise<void> {
       end.status === 'succeeded' ? JSON.stringify(end.output ?? null) : null,
       end.status === 'failed' ? { code: end.errorCode, message: end.message } : null,
       job.g,
+      frame.ownerKey,
     ],
   );
-  // A branch cancelled by a decided join, or an iteration of an earlier attempt: nothing to do.
-  if (marker.rowCount === 0) return;
-  const { rows } = await tx.client.query<OwnerRow>(
-    `SELECT status, attempt, state FROM step_runs
-      WHERE tenant_id = $1 AND run_id = $2 AND step_id = $3 FOR UPDATE`,
-    [job.t, job.r, frame.ownerKey],
-  );
   const owner = rows[0];
-  if (owner?.status !== 'waiting' || !owner.state) return;
+  // A branch cancelled by a decided join, or an iteration of an earlier attempt: nothing to do.
+  if (!owner?.marked || owner.status !== 'waiting' || !owner.state) return;
   const outcome =
     end.status === 'succeeded'
       ? ({ status: 'succeeded' } as const)
@@ -190,27 +177,32 @@ async function fanIn(tx: FlowTx, base: StepBase, end: ScopeEnd): Promise<void> {
     pool: base.pool,
     random: base.random,
   };
-  const saveState = (state: JoinState | MapState) =>
-    tx.client.query(
-      'UPDATE step_runs SET state = $4 WHERE tenant_id = $1 AND run_id = $2 AND step_id = $3',
-      [job.t, job.r, frame.ownerKey, JSON.stringify(state)],
-    );
   let decision:
     | ReturnType<typeof recordBranchOutcome>['decision']
     | ReturnType<typeof recordIterationOutcome>['decision'];
+  let state: JoinState | MapState;
   if (frame.kind === 'branch') {
-    const next = recordBranchOutcome(owner.state as JoinState, String(frame.member), outcome);
-    decision = next.decision;
-    if (decision.kind !== 'ignored') await saveState(next.state);
+    ({ state, decision } = recordBranchOutcome(
+      owner.state as JoinState,
+      String(frame.member),
+      outcome,
+    ));
   } else {
-    const next = recordIterationOutcome(owner.state as MapState, Number(frame.member), outcome);
-    decision = next.decision;
-    if (decision.kind !== 'ignored') await saveState(next.state);
+    ({ state, decision } = recordIterationOutcome(
+      owner.state as MapState,
+      Number(frame.member),
+      outcome,
+    ));
   }
-  if (decision.kind === 'continue') {
-    await startIterations(tx, ownerJob, frame.ownerKey, decision.start, definition);
-    return;
-  }
+  if (decision.kind === 'ignored') return;
+  await saveState(
+    tx,
+    ownerJob,
+    frame.ownerKey,
+    state,
+    decision.kind === 'continue' ? decision.start : [],
+    definition,
+  );
   if (decision.kind === 'proceed') {
     const output = await joinOutput(tx, job, frame.ownerKey, frame.kind);
     await applyPlan(tx, ownerBase, await planSucceed(ownerBase, output, {}, tx.client));
@@ -229,27 +221,44 @@ async function fanIn(tx: FlowTx, base: StepBase, end: ScopeEnd): Promise<void> {
   }
 }
 
-/** Marks iterations running and enqueues their first step. */
-export async function startIterations(
+/**
+ * Saves the owner's join state and, for a map, marks `start` iterations running and enqueues
+ * their first step: one statement.
+ */
+async function saveState(
   tx: FlowTx,
-  mapJob: StepJob,
-  mapKey: string,
-  indexes: number[],
+  ownerJob: StepJob,
+  ownerKey: string,
+  state: JoinState | MapState,
+  start: number[],
   definition: StepBase['definition'],
 ): Promise<void> {
-  if (indexes.length === 0) return;
-  const step = getStep(definition, mapJob.s as string).step;
-  if (step.type !== 'map') return;
+  const step = getStep(definition, ownerJob.s as string).step;
+  const outer = ownerJob.i ?? [];
+  const jobs =
+    step.type === 'map'
+      ? start.map((i) => stepJob({ ...ownerJob, i: [...outer, i] }, step.iterator.start, 1))
+      : [];
   await tx.client.query(
-    `UPDATE step_runs SET status = 'running', started_at = now(), updated_at = now()
-      WHERE tenant_id = $1 AND run_id = $2 AND step_id = ANY($3::text[])`,
-    [mapJob.t, mapJob.r, indexes.map((i) => `${mapKey}#${i}`)],
+    `WITH s AS (
+       UPDATE step_runs SET state = $4 WHERE tenant_id = $1 AND run_id = $2 AND step_id = $3 RETURNING 1),
+     m AS (
+       UPDATE step_runs SET status = 'running', started_at = now(), updated_at = now()
+        WHERE tenant_id = $1 AND run_id = $2 AND step_id = ANY($5::text[]) AND status = 'pending'
+        RETURNING 1)
+     SELECT CASE WHEN $7 AND n > 0 THEN pg_notify('jobs:insert', json_build_object('count', n)::text) END
+       FROM roster_engine_enqueue($6::jsonb) AS n`,
+    [
+      ownerJob.t,
+      ownerJob.r,
+      ownerKey,
+      JSON.stringify(state),
+      jobs.map((_, k) => `${ownerKey}#${start[k]}`),
+      JSON.stringify(jobs),
+      tx.notify,
+    ],
   );
-  const outer = mapJob.i ?? [];
-  await enqueueIn(
-    tx,
-    indexes.map((i) => stepJob({ ...mapJob, i: [...outer, i] }, step.iterator.start, 1)),
-  );
+  tx.woken += jobs.length;
 }
 
 /** A parallel step's output (`{ branch: output }`) or a map's (outputs in item order). */
