@@ -17,6 +17,11 @@ export interface EngineOptions {
    * input as given. Default: the input is stored as given.
    */
   sealInput?: (client: PoolClient, tenantId: string, input: unknown) => Promise<unknown>;
+  /**
+   * A cheap test (no IO) of whether an input may hold personal data: when it says no, sealInput
+   * is not called and startRun may take its one-round-trip path. Default: every input may.
+   */
+  mayHoldPersonalData?: (input: unknown) => boolean;
 }
 
 export const DEFAULT_MAX_RUNS_PER_TENANT = 100;

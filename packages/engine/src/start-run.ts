@@ -52,6 +52,12 @@ export async function startRun(
 const latestSeen = new Map<string, number>();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** True when options.sealInput must see this input before it is stored. */
+function needsSealing(options: EngineOptions, input: unknown): boolean {
+  if (!options.sealInput) return false;
+  return options.mayHoldPersonalData?.(input ?? {}) ?? true;
+}
+
 /**
  * startRun in ONE round trip (BEGIN, tenant and audit settings, the start function, COMMIT as one
  * simple query) when the definition is already cached; undefined when it is not, or when a newer
@@ -63,7 +69,9 @@ async function startRunOneTrip(
   input: StartRunInput,
   options: EngineOptions,
 ): Promise<StartedRun | undefined> {
-  if (options.sealInput || !UUID.test(tenantId) || !UUID.test(input.workflowId)) return undefined;
+  if (needsSealing(options, input.input) || !UUID.test(tenantId) || !UUID.test(input.workflowId)) {
+    return undefined;
+  }
   const seenKey = `${tenantId}/${input.workflowId}`;
   const version = input.version ?? latestSeen.get(seenKey);
   if (version === undefined) return undefined;
@@ -155,9 +163,10 @@ export async function startRunsInTransaction(
     }
     const { version, definition } = await pending;
     if (item.version === undefined) latestSeen.set(`${tenantId}/${item.workflowId}`, version);
-    const stored = options.sealInput
-      ? await options.sealInput(client, tenantId, item.input ?? {})
-      : (item.input ?? {});
+    const stored =
+      options.sealInput && needsSealing(options, item.input)
+        ? await options.sealInput(client, tenantId, item.input ?? {})
+        : (item.input ?? {});
     rows.push(await runRow(item, version, definition, stored));
   }
   const started = await client
