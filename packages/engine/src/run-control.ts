@@ -204,11 +204,25 @@ export async function resumeStep(
   output: unknown,
   options: EngineOptions = {},
 ): Promise<TransitionResult> {
+  return resumeWaiting(pool, tenantId, runId, stepId, output, options, false);
+}
+
+async function resumeWaiting(
+  pool: Pool,
+  tenantId: string,
+  runId: string,
+  stepId: string,
+  output: unknown,
+  options: EngineOptions,
+  rejection: boolean,
+): Promise<TransitionResult> {
   const { run, attempt, definition } = await waitingStep(pool, tenantId, runId, stepId, options);
   // The run goes back in the queue: its next jobs get the fair-share priority a fresh run of
   // this tenant would get now (not 0, which would let a busy tenant's resumed runs jump ahead).
   // Inside a map iteration the waiting instance is `<step>@<path>` (see flow-keys.ts).
   const instance = parseRowKey(stepId);
+  // Only an approval step has a rejected path (core's nextSteps); a review's rejection is output.
+  const rejected = rejection && getStep(definition, instance.stepId).step.type === 'approval';
   return succeedStep(
     {
       job: {
@@ -228,7 +242,7 @@ export async function resumeStep(
       random: Math.random,
     },
     output,
-    { expectWaiting: true, closeReview: 'resolved' },
+    { expectWaiting: true, closeReview: 'resolved', ...(rejected ? { rejected } : {}) },
   );
 }
 
@@ -270,7 +284,12 @@ async function waitingStep(
   });
 }
 
-/** Resolves an open review or approval task with the person's answer, and moves the run on. */
+/**
+ * Resolves an open review or approval task with the person's answer, and moves the run on. An
+ * approval answered `{ outcome: 'rejected' }` takes the step's `rejected` path: the run goes on
+ * at that step, or without one the step fails with APPROVAL_REJECTED (its branch, iteration or
+ * the run fails).
+ */
 export async function completeReviewTask(
   pool: Pool,
   tenantId: string,
@@ -279,10 +298,15 @@ export async function completeReviewTask(
   options: EngineOptions = {},
 ): Promise<TransitionResult> {
   const task = await withTenant(pool, tenantId, async ({ client }) => {
-    const { rows } = await client.query<{ run_id: string; step_id: string; status: string }>(
-      'SELECT run_id, step_id, status FROM review_tasks WHERE tenant_id = $1 AND id = $2',
-      [tenantId, taskId],
-    );
+    const { rows } = await client.query<{
+      run_id: string;
+      step_id: string;
+      status: string;
+      kind: string;
+    }>('SELECT run_id, step_id, status, kind FROM review_tasks WHERE tenant_id = $1 AND id = $2', [
+      tenantId,
+      taskId,
+    ]);
     return rows[0];
   });
   if (!task) {
@@ -296,5 +320,6 @@ export async function completeReviewTask(
       status: task.status,
     });
   }
-  return resumeStep(pool, tenantId, task.run_id, task.step_id, result, options);
+  const rejection = task.kind === 'approval' && result.outcome === 'rejected';
+  return resumeWaiting(pool, tenantId, task.run_id, task.step_id, result, options, rejection);
 }

@@ -1,6 +1,6 @@
 import type { StepFailure } from './errors.js';
 import { commitFlowPlan } from './flow-commit.js';
-import { planFail, planSucceed, type StepBase, type StepPlan } from './step-plans.js';
+import { type Finish, planFail, planSucceed, type StepBase, type StepPlan } from './step-plans.js';
 import {
   parseTransitionResult,
   runnableJobs,
@@ -35,7 +35,7 @@ type Extra = Pick<TransitionSpec, 'expectWaiting' | 'closeReview'>;
 export async function succeedStep(
   base: StepBase,
   output: unknown,
-  extra: Extra & { branch?: number | 'default' } = {},
+  extra: Finish = {},
 ): Promise<TransitionResult> {
   return commit(base, await planSucceed(base, output, extra));
 }

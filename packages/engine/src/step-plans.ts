@@ -56,19 +56,31 @@ type Extra = Pick<TransitionSpec, 'expectWaiting' | 'closeReview'>;
 
 const FLOW_TYPES: ReadonlySet<string> = new Set(['parallel', 'map', 'callWorkflow']);
 
+/**
+ * How a finished step ended: `branch` for a condition; `rejected` for an approval a person
+ * rejected, which goes on at the step's `rejected` step (the approval recorded as succeeded with
+ * the rejection as its output) or, without one, fails the step and its scope with
+ * APPROVAL_REJECTED (core's nextSteps; a `catch` does not apply to a rejection).
+ */
+export type Finish = Extra & { branch?: number | 'default'; rejected?: true };
+
 /** The transition of a step that succeeded: its successor, the end of its scope, or the run's. */
 export async function planSucceed(
   base: StepBase,
   output: unknown,
-  extra: Extra & { branch?: number | 'default' } = {},
+  extra: Finish = {},
   client?: PoolClient,
 ): Promise<StepPlan> {
   const { job, stepId, definition } = base;
-  const { branch, ...flags } = extra;
+  const { branch, rejected, ...flags } = extra;
   const next = nextSteps(
     definition,
     stepId,
-    branch === undefined ? { status: 'succeeded' } : { status: 'succeeded', branch },
+    rejected
+      ? { status: 'rejected' }
+      : branch === undefined
+        ? { status: 'succeeded' }
+        : { status: 'succeeded', branch },
   );
   const spec: TransitionSpec = {
     ...specBase(base),
@@ -78,6 +90,19 @@ export async function planSucceed(
     runStatus: 'running',
     audit: [{ kind: 'step.succeeded', data: { step: instanceKey(base), attempt: job.a } }],
   };
+  let failure =
+    next.kind === 'fail' ? `Step "${stepId}" ended its scope with ${next.errorCode}.` : '';
+  if (rejected && next.kind === 'fail') {
+    failure = `Approval step "${stepId}" was rejected. To continue the run after a rejection, give the step \`rejected: <step id>\`.`;
+    spec.stepStatus = 'failed';
+    spec.error = { code: next.errorCode, message: failure };
+    spec.audit = [
+      {
+        kind: 'step.failed',
+        data: { step: instanceKey(base), attempt: job.a, code: next.errorCode },
+      },
+    ];
+  }
   const plan: StepPlan = { spec };
   if (FLOW_TYPES.has(getStep(definition, stepId).step.type)) plan.flow = true;
   if (next.kind === 'step' && base.lockFor !== undefined && !plan.flow) {
@@ -89,11 +114,7 @@ export async function planSucceed(
     plan.scopeEnd =
       next.kind === 'end'
         ? { status: 'succeeded', output: output ?? null }
-        : {
-            status: 'failed',
-            errorCode: next.errorCode,
-            message: `Step "${stepId}" ended its scope with ${next.errorCode}.`,
-          };
+        : { status: 'failed', errorCode: next.errorCode, message: failure };
   } else if (next.kind === 'end') {
     spec.runStatus = 'succeeded';
     spec.runOutput = await runOutput(base, output, client);
@@ -103,7 +124,7 @@ export async function planSucceed(
       spec,
       'failed',
       next.errorCode,
-      `Step "${stepId}" ended the run with ${next.errorCode}.`,
+      rejected ? failure : `Step "${stepId}" ended the run with ${next.errorCode}.`,
       stepId,
     );
   }

@@ -28,6 +28,8 @@ export type GovernanceErrorCode =
   | 'REVIEW_SAME_APPROVER'
   /** Four-eyes: the person who started the run may not approve it. Surfaces as FORBIDDEN. */
   | 'REVIEW_INITIATOR_APPROVER'
+  /** The approval step lists its approvers and the person is not one of them. Surfaces as FORBIDDEN. */
+  | 'REVIEW_NOT_APPROVER'
   /** A review answer does not fit the task (unknown label, missing output). Surfaces as BAD_USER_INPUT. */
   | 'REVIEW_INPUT_INVALID'
   /** A delegation is malformed (to oneself, empty or past period). Surfaces as BAD_USER_INPUT. */

@@ -76,6 +76,12 @@ export {
   type TenantSweep,
 } from './retention/retention-sweep.js';
 export {
+  type ApproverIdentity,
+  assertListedApprover,
+  isListedApprover,
+  type StepApprovers,
+} from './review/approvers.js';
+export {
   addBusinessMinutes,
   type BusinessCalendar,
   DEFAULT_BUSINESS_CALENDAR,

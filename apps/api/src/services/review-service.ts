@@ -8,6 +8,7 @@ import { type Pool, withTenant } from '@roster/db';
 import { completeReviewTask, rerunWaitingStep } from '@roster/engine';
 import {
   assertClaimable,
+  assertListedApprover,
   assertReleasable,
   CONNECTOR_APPROVAL_GATE,
   GovernanceError,
@@ -32,10 +33,12 @@ import {
   addComment,
   approvalsOf,
   lockTask,
+  memberIdentity,
   type ReviewCommentRow,
   type ReviewTaskRow,
   readQueue,
   readSettings,
+  type StepPolicy,
   stepPolicy,
 } from './review-store.js';
 
@@ -45,6 +48,7 @@ const API_CODES: Record<string, 'CONFLICT' | 'FORBIDDEN' | 'BAD_USER_INPUT'> = {
   REVIEW_NOT_CLAIMED: 'CONFLICT',
   REVIEW_SAME_APPROVER: 'FORBIDDEN',
   REVIEW_INITIATOR_APPROVER: 'FORBIDDEN',
+  REVIEW_NOT_APPROVER: 'FORBIDDEN',
 };
 
 /** A governance rule's refusal as the API shows it: the API code, `reason` the precise one. */
@@ -69,6 +73,8 @@ interface InTask {
   task: ReviewTaskRow;
   access: ReviewAccess;
   who: ReviewActor;
+  /** The workflow step's policy, once read (approval tasks). */
+  step?: StepPolicy;
 }
 
 /** Locks the task, builds the caller's review rights, and checks they may read it. */
@@ -181,6 +187,19 @@ async function decideInTask(caller: ReviewCaller, c: InTask, now: Date): Promise
   c.access
     .abilityFor(c.who)
     .assert('decide', taskSubject(caller.tenantId, c.task, c.task.assigneeId, c.who));
+  if (c.task.kind === 'approval' && !isConnectorGate(c.task)) {
+    // An approval step listing its approvers: only they (or holders of its role) decide, also
+    // when acting for someone, in which case the member acted for must be listed.
+    c.step = await stepPolicy(c.client, caller.tenantId, c.task);
+    if (c.step.approvers?.members) {
+      const principal = c.who.onBehalfOf ?? c.who.memberId;
+      assertListedApprover(
+        c.task.id,
+        c.step.approvers,
+        await memberIdentity(c.client, caller.tenantId, principal),
+      );
+    }
+  }
 }
 
 type DecisionReason = 'BELOW_THRESHOLD' | 'INFERENCE_FAILED';
@@ -269,7 +288,7 @@ export async function approveReviewTask(
       );
     }
     const queue = await readQueue(c.client, caller.tenantId, c.task.queue);
-    const policy = await stepPolicy(c.client, caller.tenantId, c.task);
+    const policy = c.step ?? (await stepPolicy(c.client, caller.tenantId, c.task));
     const required = requiredApprovals({
       fourEyes:
         (queue?.fourEyes ?? false) || (isConnectorGate(c.task) && c.task.data.fourEyes === true),

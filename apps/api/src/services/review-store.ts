@@ -2,6 +2,7 @@
 // transaction's client and the tenant (RLS holds the tenant too). Domain rules live in
 // @roster/governance; these only read and write rows.
 
+import { CoreError, getStep, type Step, type WorkflowDefinition } from '@roster/core';
 import type { PoolClient } from '@roster/db';
 import {
   type BusinessCalendar,
@@ -206,28 +207,67 @@ export async function approvalsOf(
   return map;
 }
 
-/** The step's policy and the run's initiator: minApprovals from the workflow version, created_by. */
+/** What an approval step says about who approves (packages/core ApprovalStepSchema). */
+export interface StepPolicy {
+  minApprovals: number | null;
+  initiatorId: string | null;
+  /** An approval step's approvers: a role and/or member ids or e-mail addresses. */
+  approvers: { role?: string; members?: string[] } | null;
+}
+
+/**
+ * The step's policy and the run's initiator: minApprovals and approvers from the workflow
+ * version (the step found anywhere in it, branches and iterations too), runs.created_by.
+ */
 export async function stepPolicy(
   client: Client,
   tenantId: string,
   task: { runId: string; stepId: string },
-): Promise<{ minApprovals: number | null; initiatorId: string | null }> {
+): Promise<StepPolicy> {
   // runs.created_by: the member accountable for the run (an API key's creator); null for triggers.
   const { rows } = await client.query<{
-    step: Record<string, unknown> | null;
+    definition: WorkflowDefinition | null;
     initiator: string | null;
   }>(
-    `SELECT v.definition->'steps'->$3 AS step, r.created_by AS initiator
+    `SELECT v.definition, r.created_by AS initiator
        FROM runs r JOIN workflow_versions v
          ON v.tenant_id = r.tenant_id AND v.workflow_id = r.workflow_id AND v.version = r.workflow_version
       WHERE r.tenant_id = $1 AND r.id = $2`,
-    [tenantId, task.runId, task.stepId],
+    [tenantId, task.runId],
   );
-  const step = rows[0]?.step ?? null;
+  const step = rows[0]?.definition ? findStep(rows[0].definition, task.stepId) : null;
+  const approval = step?.type === 'approval' ? step : null;
   return {
-    minApprovals: typeof step?.minApprovals === 'number' ? step.minApprovals : null,
+    minApprovals:
+      approval && typeof approval.minApprovals === 'number' ? approval.minApprovals : null,
     initiatorId: rows[0]?.initiator ?? null,
+    approvers: approval?.approvers ?? null,
   };
+}
+
+/** The step a task waits in; its step_id is a row key (`<step>@<iteration path>` in a map). */
+function findStep(definition: WorkflowDefinition, rowKey: string): Step | null {
+  const at = rowKey.indexOf('@');
+  try {
+    return getStep(definition, at < 0 ? rowKey : rowKey.slice(0, at)).step;
+  } catch (error) {
+    if (error instanceof CoreError) return null;
+    throw error;
+  }
+}
+
+/** A member's role and e-mail address, to match an approval step's approvers. */
+export async function memberIdentity(
+  client: Client,
+  tenantId: string,
+  memberId: string,
+): Promise<{ memberId: string; role: string | null; email: string | null }> {
+  const { rows } = await client.query<{ role: string; email: string }>(
+    `SELECT m.role, u.email FROM memberships m JOIN users u ON u.id = m.user_id
+      WHERE m.tenant_id = $1 AND m.user_id = $2`,
+    [tenantId, memberId],
+  );
+  return { memberId, role: rows[0]?.role ?? null, email: rows[0]?.email ?? null };
 }
 
 export async function addComment(
