@@ -11,6 +11,7 @@ import { registerAuditRoutes } from './http/audit-routes.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { registerRunnerRoutes } from './http/runner-routes.js';
 import { registerWebhookRoutes } from './http/webhook-routes.js';
+import { sealingOptions } from './services/personal-data-presenter.js';
 
 /** policies/roles.yaml at the repository root. */
 export const ROLES_FILE = fileURLToPath(new URL('../../../policies/roles.yaml', import.meta.url));
@@ -74,7 +75,7 @@ export async function createApiServer({
   registerHealthRoutes(app, appPool);
   registerAuditRoutes(app, appPool, roles);
   registerRunnerRoutes(app, appPool);
-  await registerWebhookRoutes(app, appPool);
+  await registerWebhookRoutes(app, appPool, sealingOptions(marketplace?.keyProvider));
   await registerGraphql(app, {
     appPool,
     logger,

@@ -1,5 +1,5 @@
 import type { Pool } from '@roster/db';
-import { EngineError, receiveWebhook } from '@roster/engine';
+import { EngineError, type EngineOptions, receiveWebhook } from '@roster/engine';
 import type { FastifyInstance } from 'fastify';
 
 /** Largest webhook body: 256 KiB, the size limit of a run's input (413 beyond). */
@@ -17,9 +17,14 @@ const STATUS: Partial<Record<string, number>> = {
  * workflow with the JSON body as input. 202 {runId} for a new message, 200 {runId} for a
  * redelivered `webhook-id` (nothing new starts), 401 for a signature or timestamp that does not
  * verify, 404 for a trigger that is not in that tenant (the same answer as a missing one), 413
- * for a body over 256 KiB. The body is kept raw: the signature covers its exact bytes.
+ * for a body over 256 KiB. The body is kept raw: the signature covers its exact bytes. `engine`
+ * seals personal data in the run's input (see sealingOptions); default: stored as given.
  */
-export async function registerWebhookRoutes(app: FastifyInstance, appPool: Pool): Promise<void> {
+export async function registerWebhookRoutes(
+  app: FastifyInstance,
+  appPool: Pool,
+  engine: EngineOptions = {},
+): Promise<void> {
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser(
@@ -33,12 +38,16 @@ export async function registerWebhookRoutes(app: FastifyInstance, appPool: Pool)
       async (request, reply) => {
         const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         try {
-          const { runId, created } = await receiveWebhook(appPool, {
-            tenantId: request.params.tenant.toLowerCase(),
-            triggerId: request.params.trigger.toLowerCase(),
-            headers: request.headers,
-            body,
-          });
+          const { runId, created } = await receiveWebhook(
+            appPool,
+            {
+              tenantId: request.params.tenant.toLowerCase(),
+              triggerId: request.params.trigger.toLowerCase(),
+              headers: request.headers,
+              body,
+            },
+            engine,
+          );
           reply.code(created ? 202 : 200);
           return { runId: Buffer.from(`Run:${runId}`).toString('base64url') };
         } catch (err) {

@@ -37,7 +37,14 @@ export async function openPersonalData(ctx: RequestContext, value: unknown): Pro
  * key is configured; without one inputs are stored as given).
  */
 export function sealingEngineOptions(ctx: RequestContext): EngineOptions {
-  const provider = ctx.marketplace.keyProvider;
+  return sealingOptions(ctx.marketplace.keyProvider);
+}
+
+/**
+ * The same for runs started outside a GraphQL request (webhook triggers): sealing with the
+ * marketplace's key provider, or nothing without one.
+ */
+export function sealingOptions(provider: KeyProvider | undefined): EngineOptions {
   if (!provider) return {};
   const vault = vaultFor(provider);
   return {
