@@ -1,6 +1,8 @@
+export type { ExecutorModuleDeps, WorkerExecutors } from './executors/executor-module.js';
 export { ROSTER_EXECUTORS_MODULE } from './executors/module-path.js';
 export {
   type PersonalDataExecutorOptions,
+  sealingEngineOptions,
   withPersonalData,
 } from './executors/personal-data-executors.js';
 export { beat, sweepDeadPools, unlockPools } from './heartbeat.js';

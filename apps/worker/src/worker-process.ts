@@ -1,13 +1,13 @@
 import { createPool } from '@roster/db';
-import { ExecutorRegistry } from '@roster/engine';
 import type { AuditTaskOptions } from './audit-tasks.js';
+import { loadExecutorModule } from './executors/executor-module.js';
 import { type RunningWorkerPool, runWorkerPool } from './worker-pool.js';
 
 /**
  * Entry of one worker process spawned by the supervisor. Its options arrive over IPC (never
  * from the environment); `executorModule` names a module whose default export builds the
  * ExecutorRegistry from `{ appUrl, createPool }` (the plugin host's and the inference work's, or
- * a test's).
+ * a test's), or `{ executors, engine }` with the engine options (sealInput) that go with them.
  */
 export interface WorkerProcessOptions {
   appUrl: string;
@@ -42,11 +42,12 @@ process.once('disconnect', () => void shutdown(0));
 
 process.once('message', async (message: { type: 'start'; options: WorkerProcessOptions }) => {
   const { executorModule, ...options } = message.options;
-  const executors: ExecutorRegistry = executorModule
-    ? await (await import(executorModule)).default({ appUrl: options.appUrl, createPool })
-    : new ExecutorRegistry();
+  const { executors, engine } = await loadExecutorModule(executorModule, {
+    appUrl: options.appUrl,
+    createPool,
+  });
   if (exiting) return;
-  const pool = await runWorkerPool({ ...options, executors });
+  const pool = await runWorkerPool({ ...engine, ...options, executors });
   running = pool;
   if (exiting) {
     await pool.stop().catch(() => {});

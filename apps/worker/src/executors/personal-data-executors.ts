@@ -1,5 +1,10 @@
 import { type Pool, withTenant } from '@roster/db';
-import { type ExecutorCall, ExecutorRegistry, type ExecutorResult } from '@roster/engine';
+import {
+  type EngineOptions,
+  type ExecutorCall,
+  ExecutorRegistry,
+  type ExecutorResult,
+} from '@roster/engine';
 import { hasSealedValues, type PersonalDataVault } from '@roster/governance';
 
 // Run inputs are stored sealed (EngineOptions.sealInput); steps that compute inside the engine
@@ -47,4 +52,16 @@ export function withPersonalData(
   return new ExecutorRegistry()
     .registerConnector(wrap(() => inner.connector(), options))
     .registerDecision(wrap(() => inner.decision(), options));
+}
+
+/**
+ * Engine options that seal personal data in the inputs of runs a worker starts itself (schedules,
+ * review escalations), as the API and inbound e-mail do for theirs.
+ */
+export function sealingEngineOptions(vault: PersonalDataVault): EngineOptions {
+  return {
+    sealInput: (client, tenantId, input) => vault.seal(client, tenantId, input),
+    // What the vault seals all contains '@' (e-mail addresses name the subject).
+    mayHoldPersonalData: mayHoldEmail,
+  };
 }

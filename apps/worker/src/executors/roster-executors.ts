@@ -22,7 +22,8 @@ import {
   createPostgresKv,
   loadOrCreateLocalMasterKey,
 } from '@roster/plugin-host';
-import { withPersonalData } from './personal-data-executors.js';
+import type { WorkerExecutors } from './executor-module.js';
+import { sealingEngineOptions, withPersonalData } from './personal-data-executors.js';
 
 /** policies/governance.yaml at the repository root: the tenants' governance defaults. */
 const GOVERNANCE_FILE = fileURLToPath(
@@ -35,7 +36,7 @@ export default async function rosterExecutors({
 }: {
   appUrl: string;
   createPool: (url: string) => Pool;
-}): Promise<ExecutorRegistry> {
+}): Promise<WorkerExecutors> {
   const config = loadConfig(process.env);
   const masterKey =
     config.ROSTER_MASTER_KEY ?? (await loadOrCreateLocalMasterKey(config.ROSTER_HOME));
@@ -72,6 +73,11 @@ export default async function rosterExecutors({
         { pool, defaults: governanceDefaults },
       ),
     );
-  // Sealed personal data in run inputs is opened for the call; what the step returns is sealed.
-  return withPersonalData(registry, { pool, vault: createPersonalDataVault(keyProvider) });
+  // Sealed personal data in run inputs is opened for the call; what the step returns is sealed,
+  // and so are the inputs of runs this process starts (schedules, review escalations).
+  const vault = createPersonalDataVault(keyProvider);
+  return {
+    executors: withPersonalData(registry, { pool, vault }),
+    engine: sealingEngineOptions(vault),
+  };
 }
