@@ -54,6 +54,7 @@ export {
   listDeadLetters,
   type RunView,
   type StepTimelineEntry,
+  type TimelineEntryKind,
 } from './run-presenter.js';
 export {
   SCHEDULES_CRONTAB,

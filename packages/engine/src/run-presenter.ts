@@ -1,9 +1,35 @@
+import { getStep, type WorkflowDefinition } from '@roster/core';
 import { type Pool, withTenant } from '@roster/db';
+import { loadDefinition, sharedDefinitions } from './definitions.js';
 import { EngineError } from './errors.js';
+import { type Frame, framesOf, parseRowKey } from './flow-keys.js';
 import { initiatorView, type RunInitiatorView } from './run-initiator.js';
 
+/**
+ * What a timeline entry is: a step instance, or one branch of a parallel step or one iteration of
+ * a map step (the engine's marker rows, holding the branch's or iteration's status and output).
+ */
+export type TimelineEntryKind = 'step' | 'branch' | 'iteration';
+
 export interface StepTimelineEntry {
+  /**
+   * The entry's key: a step's id, `<step>@<item indexes>` for an instance inside map iterations,
+   * `<parallel>#<branch>` for a branch, `<map>#<index>` for an iteration.
+   */
   stepId: string;
+  kind: TimelineEntryKind;
+  /** The step's id in the definition (`post` for `post@3`; the parallel or map step for a branch or iteration). */
+  definitionStepId: string;
+  /**
+   * The entry this one is grouped under: a step in a branch or iteration under that branch's or
+   * iteration's entry (`fork#a`, `each#3`), a branch or iteration under its parallel or map step;
+   * null at the top level.
+   */
+  parentId: string | null;
+  /** The branch name: of a branch entry, or of the innermost branch a step runs in; else null. */
+  branch: string | null;
+  /** The item index: of an iteration entry, or of the innermost iteration a step runs in; else null. */
+  iteration: number | null;
   status: string;
   attempt: number;
   attempts: Array<{ attempt: number; code: string; message: string; at: string }>;
@@ -31,7 +57,7 @@ export interface RunView {
   finishedAt: Date | null;
   /** Who or what started the run. */
   startedBy: RunInitiatorView;
-  /** Steps in the order they started. */
+  /** Step instances, branches and iterations (see `kind`), in the order they started. */
   steps: StepTimelineEntry[];
 }
 
@@ -53,6 +79,19 @@ export async function getRun(pool: Pool, tenantId: string, runId: string): Promi
          FROM step_runs WHERE tenant_id = $1 AND run_id = $2 ORDER BY started_at, step_id`,
       [tenantId, runId],
     );
+    // Marker rows (`<owner>#<branch|index>`) are branches and iterations: a run that has any
+    // fanned out, and needs its definition to place its entries.
+    const definition = steps.rows.some((s) => s.step_id.includes('#'))
+      ? (
+          await loadDefinition(
+            client,
+            sharedDefinitions,
+            tenantId,
+            r.workflow_id,
+            r.workflow_version,
+          )
+        ).definition
+      : null;
     return {
       id: r.id,
       workflowId: r.workflow_id,
@@ -71,6 +110,7 @@ export async function getRun(pool: Pool, tenantId: string, runId: string): Promi
       startedBy: initiatorView(r),
       steps: steps.rows.map((s) => ({
         stepId: s.step_id,
+        ...placement(definition, s.step_id),
         status: s.status,
         attempt: s.attempt,
         attempts: s.attempts,
@@ -82,6 +122,55 @@ export async function getRun(pool: Pool, tenantId: string, runId: string): Promi
       })),
     };
   });
+}
+
+type Placement = Pick<
+  StepTimelineEntry,
+  'kind' | 'definitionStepId' | 'parentId' | 'branch' | 'iteration'
+>;
+
+/** What a step_runs row is and where it sits: its step, its parent entry, branch and iteration. */
+function placement(definition: WorkflowDefinition | null, rowKey: string): Placement {
+  const hash = rowKey.lastIndexOf('#');
+  if (hash >= 0) {
+    // A marker: `<owner row key>#<branch name | item index>`.
+    const ownerKey = rowKey.slice(0, hash);
+    const member = rowKey.slice(hash + 1);
+    const owner = parseRowKey(ownerKey).stepId;
+    const type = definition ? stepType(definition, owner) : undefined;
+    const isMap = type === 'map';
+    return {
+      kind: isMap ? 'iteration' : 'branch',
+      definitionStepId: owner,
+      parentId: ownerKey,
+      branch: isMap ? null : member,
+      iteration: isMap ? Number(member) : null,
+    };
+  }
+  const { stepId, path } = parseRowKey(rowKey);
+  let frames: Frame[] | undefined;
+  try {
+    frames = definition ? framesOf(definition, stepId, path) : [];
+  } catch {
+    frames = undefined; // A row the definition does not know (hand-made): shown unplaced.
+  }
+  const branch = frames?.find((f) => f.kind === 'branch');
+  const iteration = frames?.find((f) => f.kind === 'iteration');
+  return {
+    kind: 'step',
+    definitionStepId: stepId,
+    parentId: frames?.[0]?.marker ?? null,
+    branch: branch ? String(branch.member) : null,
+    iteration: iteration ? Number(iteration.member) : null,
+  };
+}
+
+function stepType(definition: WorkflowDefinition, stepId: string): string | undefined {
+  try {
+    return getStep(definition, stepId).step.type;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface DeadLetter {

@@ -17,9 +17,38 @@ export class StepAttempt {
   @Field(() => Date) at!: Date;
 }
 
-@ObjectType({ description: 'One step of a run, with its attempts (the run timeline).' })
+@ObjectType({
+  description:
+    'One entry of the run timeline: a step instance with its attempts, or (kind) a branch of a parallel step or an iteration of a map step.',
+})
 export class StepRun {
-  @Field(() => String) stepId!: string;
+  @Field(() => String, {
+    description:
+      'The entry key: a step id; `<step>@<item indexes>` for an instance inside map iterations; `<parallel>#<branch>` for a branch; `<map>#<index>` for an iteration.',
+  })
+  stepId!: string;
+  @Field(() => String, { description: 'step, branch or iteration.' }) kind!: string;
+  @Field(() => String, {
+    description:
+      "The step's id in the definition (`post` for `post@3`; the parallel or map step of a branch or iteration).",
+  })
+  definitionStepId!: string;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "stepId of the entry this one is grouped under: a step in a branch or iteration under that branch's or iteration's entry, a branch or iteration under its parallel or map step; null at the top level.",
+  })
+  parentId!: string | null;
+  @Field(() => String, {
+    nullable: true,
+    description: 'The branch name: of a branch, or of the innermost branch a step runs in.',
+  })
+  branch!: string | null;
+  @Field(() => Int, {
+    nullable: true,
+    description: 'The item index: of an iteration, or of the innermost iteration a step runs in.',
+  })
+  iteration!: number | null;
   @Field(() => String) status!: string;
   @Field(() => Int, { description: 'Attempts made so far.' }) attempt!: number;
   @Field(() => [StepAttempt]) attempts!: StepAttempt[];
@@ -84,6 +113,11 @@ export interface RunRow {
   startedBy?: { kind: string; id: string | null; memberId: string | null };
   steps?: Array<{
     stepId: string;
+    kind: string;
+    definitionStepId: string;
+    parentId: string | null;
+    branch: string | null;
+    iteration: number | null;
     status: string;
     attempt: number;
     attempts: Array<{ attempt: number; code: string; message: string; at: string }>;
