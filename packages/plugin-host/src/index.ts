@@ -92,14 +92,6 @@ export {
   seal as sealAesGcm,
   unpackSealed,
 } from './secrets/aes-gcm.js';
-// AES-256-GCM with AAD, for other packages' envelope encryption (governance's crypto-shredding).
-export {
-  open as openAesGcm,
-  packSealed,
-  type Sealed,
-  seal as sealAesGcm,
-  unpackSealed,
-} from './secrets/aes-gcm.js';
 export {
   checkSecrets,
   currentDataKey,
