@@ -78,7 +78,7 @@ it('groups branch and iteration steps under typed branch and iteration entries',
   expect(shown.errors).toBeUndefined();
   expect(shown.data?.run).toMatchObject({ status: 'succeeded', output: ['a', 'b'] });
   type Entry = { stepId: string };
-  const steps = [...(shown.data?.run.steps as Entry[])].sort((a, b) =>
+  const steps = [...((shown.data?.run.steps ?? []) as Entry[])].sort((a, b) =>
     a.stepId.localeCompare(b.stepId),
   );
   const entry = (

@@ -65,7 +65,7 @@ it('a webhook carrying an e-mail address stores it sealed; the step sees the pla
     { i: { workflowId, name: 'crm' } },
     owner.token,
   );
-  const { signingSecret, webhookTrigger } = trigger.data?.createWebhookTrigger as {
+  const { signingSecret, webhookTrigger } = (trigger.data?.createWebhookTrigger ?? {}) as {
     signingSecret: string;
     webhookTrigger: { path: string };
   };
