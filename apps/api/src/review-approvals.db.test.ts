@@ -140,6 +140,11 @@ describe('a rejected approval', () => {
     const run = await ended(runId);
     expect(run).toMatchObject({ status: 'failed', error: { code: 'APPROVAL_REJECTED' } });
     expect((run.error as { message: string }).message).toMatch(/rejected: <step id>/);
+    const closed = await api.db.ownerPool.query(
+      'SELECT status, outcome FROM review_tasks WHERE run_id = $1',
+      [runId],
+    );
+    expect(closed.rows).toEqual([{ status: 'resolved', outcome: 'rejected' }]);
     expect(await stepsOf(runId)).toEqual([
       {
         step_id: 'ask',
@@ -153,6 +158,58 @@ describe('a rejected approval', () => {
       owner.token,
     );
     expect(shown.run).toEqual({ status: 'failed', error: { code: 'APPROVAL_REJECTED' } });
+  });
+
+  it('inside a parallel branch, fails the branch with APPROVAL_REJECTED, which a catch on the parallel step routes', async () => {
+    const created = await ok(
+      'mutation { createWorkflow(input: { name: "Reject in a branch" }) { workflow { id } } }',
+      {},
+      owner.token,
+    );
+    const workflowId = created.createWorkflow.workflow.id as string;
+    const definition = {
+      start: 'both',
+      steps: {
+        both: {
+          type: 'parallel',
+          branches: {
+            money: {
+              start: 'ask',
+              steps: {
+                ask: {
+                  type: 'approval',
+                  title: 'Pay?',
+                  timeout: '1d',
+                  approvers: { role: 'reviewer' },
+                  end: true,
+                },
+              },
+            },
+          },
+          catch: [{ errors: ['APPROVAL_REJECTED'], next: 'declined' }],
+          next: 'pay',
+        },
+        pay: { type: 'transform', value: '{"paid": true}', end: true },
+        declined: { type: 'transform', value: '{"declined": true}', end: true },
+      },
+    };
+    await ok(
+      'mutation($i: CreateWorkflowVersionInput!) { createWorkflowVersion(input: $i) { workflowVersion { version } } }',
+      { i: { workflowId, definition } },
+      owner.token,
+    );
+    const { runId, task } = await waitingApproval(workflowId);
+    await ok(REJECT, { i: { id: task, reason: 'over budget' } }, cat.token);
+    expect(await ended(runId)).toMatchObject({ status: 'succeeded', output: { declined: true } });
+    const steps = await stepsOf(runId);
+    expect(steps.find((s) => s.step_id === 'ask')).toMatchObject({
+      status: 'failed',
+      error: { code: 'APPROVAL_REJECTED' },
+    });
+    expect(steps.find((s) => s.step_id === 'both')).toMatchObject({
+      status: 'failed',
+      error: { code: 'APPROVAL_REJECTED' },
+    });
   });
 
   it('an approval still takes `next`', async () => {
