@@ -1,1 +1,5 @@
-export default class EmbeddedPostgres { constructor() { throw new Error('no embedded Postgres in the GPU check bundle'); } }
+export default class EmbeddedPostgres {
+  constructor() {
+    throw new Error('no embedded Postgres in the GPU check bundle');
+  }
+}
