@@ -1,10 +1,14 @@
 import { type Actor, abilityFor, loadPolicyFile, subjectRecord } from '@roster/authz';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PASSWORD, startTestApi } from '../test/api-harness.js';
 import { CALLS, ownerFixture } from '../test/operation-calls/catalog.js';
 import type { OperationCall } from '../test/operation-calls/types.js';
 import { operationRequirements } from './graphql/permissions.js';
 import { ROLES_FILE } from './server.js';
+
+// Each case calls every operation of the schema (well over a hundred) as one role or key set:
+// on a loaded 2-core machine that takes minutes, not the project's default minute.
+vi.setConfig({ testTimeout: 300_000 });
 
 // The permission matrix, generated from policies/roles.yaml: every role x every operation of the
 // schema is called for real and must be allowed or FORBIDDEN exactly as the policy says.
