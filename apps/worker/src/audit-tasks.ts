@@ -1,5 +1,6 @@
 import { AUDIT_EXPORT_TASK, AUDIT_SEAL_CRONTAB, AUDIT_SEAL_TASK } from '@roster/audit';
 import type { Pool } from '@roster/db';
+import type { GovernancePolicy } from '@roster/governance';
 import type { TaskList } from 'graphile-worker';
 import { rosterAuditExport } from './tasks/roster_audit_export.js';
 import { rosterAuditSeal } from './tasks/roster_audit_seal.js';
@@ -8,6 +9,8 @@ import { rosterAuditSeal } from './tasks/roster_audit_seal.js';
 export interface AuditTaskOptions {
   /** The ed25519 private key (PKCS#8 PEM) that signs digests and export headers. */
   readonly signingKey: string;
+  /** The governance defaults (policies/governance.yaml) under the tenants' overrides. */
+  readonly governanceDefaults?: GovernancePolicy;
 }
 
 /** The hourly seal's crontab line (none without the signing key). */
@@ -19,6 +22,6 @@ export function auditTasks(pool: Pool, options: AuditTaskOptions | undefined): T
   if (!options) return {};
   return {
     [AUDIT_SEAL_TASK]: rosterAuditSeal(pool, options.signingKey),
-    [AUDIT_EXPORT_TASK]: rosterAuditExport(pool, options.signingKey),
+    [AUDIT_EXPORT_TASK]: rosterAuditExport(pool, options.signingKey, options.governanceDefaults),
   };
 }

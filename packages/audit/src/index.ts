@@ -101,6 +101,7 @@ export {
   AUDIT_SEAL_CRONTAB,
   AUDIT_SEAL_TASK,
   type AuditExportFormat,
+  type ExportRedaction,
   produceAuditExport,
   runAuditSeal,
 } from './store/export-jobs.js';

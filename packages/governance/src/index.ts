@@ -63,7 +63,11 @@ export {
   PII_KINDS,
   type PiiKind,
 } from './redaction/kinds.js';
-export { createAuditEventRedactor, redactAuditEvents } from './redaction/redact-audit.js';
+export {
+  createAuditEventRedactor,
+  createReportSummaryRedactor,
+  redactAuditEvents,
+} from './redaction/redact-audit.js';
 export { defaultReplacement, type RedactTextOptions, redactText } from './redaction/redact-text.js';
 export { createRedactor, type JsonValue, redactValue } from './redaction/redact-value.js';
 export { compileMaskPaths, parseRedactionRules, type RedactionRules } from './redaction/rules.js';

@@ -1,11 +1,13 @@
 import type { KeyObject } from 'node:crypto';
 import { type Pool, withTenant } from '@roster/db';
 import { writeCsv } from '../csv.js';
+import type { AuditEvent } from '../event.js';
 import { readVerifiedEvents } from '../export-reader.js';
 import { verifyExport } from '../export-verifier.js';
 import { createPublicKeyRing } from '../keys.js';
 import { renderAuditReport } from '../report-pdf.js';
 import { summarizeExport } from '../report-source.js';
+import type { AuditReportSummary } from '../report-summary.js';
 import { signAllTenantDigests, signAuditDigest } from './digests.js';
 import { exportAudit } from './export-store.js';
 
@@ -63,6 +65,19 @@ async function pdfBytes(doc: PDFKit.PDFDocument): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** How the reading copies of an export are redacted; see produceAuditExport. */
+export interface ExportRedaction {
+  event: (event: AuditEvent) => AuditEvent;
+  summary: (summary: AuditReportSummary) => AuditReportSummary;
+}
+
+async function* mapEvents(
+  events: AsyncIterable<AuditEvent>,
+  map: (event: AuditEvent) => AuditEvent,
+): AsyncGenerator<AuditEvent> {
+  for await (const event of events) yield map(event);
+}
+
 /**
  * Produces a pending audit export (row of audit_exports) and stores the file with it: the
  * signed JSONL export of the period, or the CSV / PDF report made from that export after it
@@ -74,7 +89,15 @@ export async function produceAuditExport(
   tenantId: string,
   exportId: string,
   signingKey: KeyObject | string,
-  options: { now?: Date } = {},
+  options: {
+    now?: Date;
+    /**
+     * Redaction of the reading copies (CSV events, the PDF's list of changes), given by the
+     * caller from the tenant's governance policy. The JSONL export is never redacted: its
+     * events are hash-chained and signed (docs/decisions/0010-redaction-points.md).
+     */
+    redaction?: ExportRedaction;
+  } = {},
 ): Promise<'ready' | 'failed' | 'missing'> {
   const row = await withTenant(pool, tenantId, async ({ client }) => {
     const { rows } = await client.query<{
@@ -111,7 +134,10 @@ export async function produceAuditExport(
       content = Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8');
     } else if (row.format === 'csv') {
       const reader = readVerifiedEvents(lines, keys);
-      const csv = await collect(writeCsv(reader.events));
+      const redactEvent = options.redaction?.event;
+      const csv = await collect(
+        writeCsv(redactEvent ? mapEvents(reader.events, redactEvent) : reader.events),
+      );
       const result = reader.result();
       if (!result.ok) throw new Error(`the export did not verify: ${result.failure.message}`);
       events = result.events;
@@ -125,7 +151,7 @@ export async function produceAuditExport(
       content = await pdfBytes(
         renderAuditReport({
           verification: summarized.verification,
-          summary: summarized.summary,
+          summary: options.redaction?.summary(summarized.summary) ?? summarized.summary,
           generatedAt: now.toISOString(),
         }),
       );

@@ -32,3 +32,29 @@ export async function* redactAuditEvents<E extends EventPayload>(
   const redact = createAuditEventRedactor(rules);
   for await (const event of events) yield redact(event);
 }
+
+/** The rows of an audit report's list of changes: free text that may name people. */
+interface ReportChanges {
+  changes: { rows: ReadonlyArray<{ summary: string; actor: string; subject: string }> };
+}
+
+/** A function that returns a report summary with its changes' free text redacted. */
+export function createReportSummaryRedactor(
+  rules: RedactionRules,
+): <S extends ReportChanges>(summary: S) => S {
+  const redact = createRedactor(rules);
+  return (summary) => ({
+    ...summary,
+    changes: {
+      ...summary.changes,
+      rows: summary.changes.rows.map((row) => ({
+        ...row,
+        ...(redact({ summary: row.summary, actor: row.actor, subject: row.subject }) as {
+          summary: string;
+          actor: string;
+          subject: string;
+        }),
+      })),
+    },
+  });
+}

@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { type AuditReportSummary, renderAuditReport, summarizeExport } from '@roster/audit';
 import {
-  createRedactor,
+  createReportSummaryRedactor,
   DEFAULT_GOVERNANCE_POLICY,
   type RedactionRules,
   redactionRulesOf,
@@ -70,15 +70,5 @@ function redactSummary(
   redaction: RedactionRules | false | undefined,
 ): AuditReportSummary {
   const rules = redaction ?? redactionRulesOf(DEFAULT_GOVERNANCE_POLICY.redaction);
-  if (rules === false) return summary;
-  const redact = createRedactor(rules);
-  const rows = summary.changes.rows.map((row) => ({
-    ...row,
-    ...(redact({ summary: row.summary, actor: row.actor, subject: row.subject }) as {
-      summary: string;
-      actor: string;
-      subject: string;
-    }),
-  }));
-  return { ...summary, changes: { ...summary.changes, rows } };
+  return rules === false ? summary : createReportSummaryRedactor(rules)(summary);
 }
