@@ -140,6 +140,17 @@ describe('decisions resume the run', () => {
       [t.taskId],
     );
     expect(rows[0]).toEqual({ status: 'resolved', outcome: 'approved' });
+    // The outcome against the SLA, as the compliance report reads it.
+    const decided = await api.db.ownerPool.query(
+      `SELECT data, actor_id FROM audit_events WHERE kind = 'review.decided' AND subject_id = $1`,
+      [t.taskId],
+    );
+    expect(decided.rows).toHaveLength(1);
+    expect(decided.rows[0].actor_id).toBe(ann.userId);
+    expect(decided.rows[0].data).toMatchObject({ outcome: 'approved' });
+    expect(Date.parse(decided.rows[0].data.decidedAt)).toBeGreaterThanOrEqual(
+      Date.parse(decided.rows[0].data.openedAt),
+    );
   });
 
   it("correct: the run completes with the reviewer's label; the model's data stays beside it", async () => {

@@ -43,8 +43,8 @@ export type DecisionRecordedData = {
 export type ReviewDecidedData = {
   /** When the review task was opened, ISO 8601. */
   openedAt: string;
-  /** The SLA deadline, ISO 8601. */
-  dueAt: string;
+  /** The SLA deadline, ISO 8601; null when the task's queue has no SLA. */
+  dueAt: string | null;
   decidedAt: string;
   outcome: ReviewOutcome;
 };
@@ -137,7 +137,7 @@ const SHAPES: { [A in AuditActionName]: (d: Fields) => boolean } = {
     (d.outcome === 'auto' || d.outcome === 'review'),
   'review.decided': (d) =>
     isIsoTimestamp(d.openedAt) &&
-    isIsoTimestamp(d.dueAt) &&
+    (d.dueAt === null || isIsoTimestamp(d.dueAt)) &&
     isIsoTimestamp(d.decidedAt) &&
     (d.outcome === 'approved' || d.outcome === 'rejected' || d.outcome === 'corrected'),
   'policy.changed': (d) => str(d.policy) && typeof d.summary === 'string',

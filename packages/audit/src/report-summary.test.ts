@@ -45,7 +45,7 @@ function decision(at: string, model: string, confidence: number): AuditEventDraf
   });
 }
 
-function review(openedAt: string, decidedAt: string, dueAt: string): AuditEventDraft {
+function review(openedAt: string, decidedAt: string, dueAt: string | null): AuditEventDraft {
   return actionDraft(AUDIT_ACTIONS.reviewDecided, {
     ...base(decidedAt),
     actor: member,
@@ -65,6 +65,8 @@ describe('AuditReportBuilder', () => {
     review('2025-03-01T02:00:00.000Z', '2025-03-01T02:30:00.000Z', '2025-03-01T06:00:00.000Z'),
     review('2025-03-02T02:00:00.000Z', '2025-03-02T03:30:00.000Z', '2025-03-02T06:00:00.000Z'),
     review('2025-03-02T03:00:00.000Z', '2025-03-02T08:00:00.000Z', '2025-03-02T07:00:00.000Z'),
+    // A queue without an SLA: decided, neither on time nor late.
+    review('2025-03-02T04:00:00.000Z', '2025-03-02T04:10:00.000Z', null),
     actionDraft(AUDIT_ACTIONS.policyChanged, {
       ...base('2025-03-03T09:00:00.000Z'),
       actor: member,
@@ -99,8 +101,9 @@ describe('AuditReportBuilder', () => {
   });
 
   it('measures review SLAs: on time vs breached and the median time to decision', () => {
-    expect(summary.reviews).toMatchObject({ decided: 3, onTime: 2, breached: 1 });
-    expect(summary.reviews.medianMinutes).toBe(90);
+    expect(summary.reviews).toMatchObject({ decided: 4, onTime: 2, breached: 1 });
+    // 10, 30, 90 and 300 minutes: the lower middle value.
+    expect(summary.reviews.medianMinutes).toBe(30);
     expect(summary.reviews.p90Minutes).toBe(300);
   });
 

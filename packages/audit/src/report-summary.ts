@@ -198,8 +198,11 @@ export class AuditReportBuilder {
       if (d === null) return this.unreadable(action);
       const decided = Date.parse(d.decidedAt);
       this.review.decided++;
-      if (decided <= Date.parse(d.dueAt)) this.review.onTime++;
-      else this.review.breached++;
+      // A task without an SLA is neither on time nor late.
+      if (d.dueAt !== null) {
+        if (decided <= Date.parse(d.dueAt)) this.review.onTime++;
+        else this.review.breached++;
+      }
       this.review.byOutcome[d.outcome]++;
       this.durations.push(Math.max(0, decided - Date.parse(d.openedAt)) / 60_000);
       return 'reviews';

@@ -241,10 +241,16 @@ async function resume(pool: Pool, caller: ReviewCaller, taskId: string, r: Resum
  * (and overwrites it): the worker's SLA tick re-drives an answer whose resume never happened.
  */
 async function closeTask(
+  caller: ReviewCaller,
   c: InTask,
-  tenantId: string,
-  answer: { outcome: string; corrected: unknown; resume: NonNullable<Resume>; now: Date },
+  answer: {
+    outcome: 'approved' | 'rejected' | 'corrected';
+    corrected: unknown;
+    resume: NonNullable<Resume>;
+    now: Date;
+  },
 ) {
+  const tenantId = caller.tenantId;
   const gate = 'rerun' in answer.resume;
   await c.client.query(
     `UPDATE review_tasks SET outcome = $3, corrected_output = $4, decided_by = $5, decided_at = $6, result = $7,
@@ -263,6 +269,18 @@ async function closeTask(
     ],
   );
   c.task.outcome = answer.outcome;
+  // The outcome against the SLA, for the compliance report's review performance.
+  await recordAudit(c.client, tenantId, caller.audit, {
+    action: 'review.decided',
+    subject: { type: 'reviewTask', id: c.task.id },
+    runId: c.task.runId,
+    data: {
+      openedAt: c.task.createdAt.toISOString(),
+      dueAt: c.task.slaDueAt?.toISOString() ?? null,
+      decidedAt: answer.now.toISOString(),
+      outcome: answer.outcome,
+    },
+  });
 }
 
 export interface DecideResult {
@@ -314,7 +332,7 @@ export async function approveReviewTask(
         : reason && label
           ? { decisionLabel: label }
           : { output: { outcome: 'approved', approvers } };
-      await closeTask(c, caller.tenantId, {
+      await closeTask(caller, c, {
         outcome: 'approved',
         corrected: null,
         resume: next,
@@ -370,7 +388,7 @@ export async function rejectReviewTask(
     const resumeWith: NonNullable<Resume> = isConnectorGate(c.task)
       ? { rerun: { runId: c.task.runId, stepId: c.task.stepId } }
       : { output };
-    await closeTask(c, caller.tenantId, {
+    await closeTask(caller, c, {
       outcome: 'rejected',
       corrected: null,
       resume: resumeWith,
@@ -407,7 +425,7 @@ export async function correctReviewTask(
     const resumeWith: NonNullable<Resume> = reason
       ? { decisionLabel: corrected.label as string }
       : { output: { outcome: 'corrected', ...corrected.output, original } };
-    await closeTask(c, caller.tenantId, {
+    await closeTask(caller, c, {
       outcome: 'corrected',
       corrected: corrected.output,
       resume: resumeWith,
