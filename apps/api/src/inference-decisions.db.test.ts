@@ -147,6 +147,7 @@ describe('decision steps', () => {
           label: decision.label,
           outcome: 'auto',
           threshold: 0,
+          inputFingerprint: inputFingerprint({ kind: 'dense', values }),
         }),
       },
     ]);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   cancelRun,
   completeReviewTask,
@@ -118,7 +119,7 @@ describe('execution', () => {
     const calls = await ledgerCalls(runId);
     expect(calls.map((c) => c.key)).toEqual([`${runId}/send`]);
     const audit = await db.ownerPool.query(
-      'SELECT kind FROM audit_events WHERE run_id = $1 ORDER BY id',
+      'SELECT kind, data FROM audit_events WHERE run_id = $1 ORDER BY id',
       [runId],
     );
     expect(audit.rows.map((r) => r.kind)).toEqual([
@@ -127,6 +128,17 @@ describe('execution', () => {
       'step.succeeded',
       'run.succeeded',
     ]);
+    // The connector call is audited by what it called and a fingerprint of its request: the
+    // SHA-256 of the canonical input, never the input itself.
+    const connectorCall = audit.rows[2].data;
+    expect(connectorCall).toEqual({
+      step: 'send',
+      attempt: 1,
+      connector: 'test.ledger',
+      idempotencyKey: `${runId}/send`,
+      requestFingerprint: createHash('sha256').update('{"who":"Ada"}').digest('hex'),
+    });
+    expect(JSON.stringify(connectorCall)).not.toContain('Ada');
   });
 
   it('retries a retryable failure with exponential backoff, reusing the idempotency key', async () => {

@@ -62,7 +62,12 @@ const FLOW_TYPES: ReadonlySet<string> = new Set(['parallel', 'map', 'callWorkflo
  * the rejection as its output) or, without one, fails the step and its scope with
  * APPROVAL_REJECTED (core's nextSteps; a `catch` does not apply to a rejection).
  */
-export type Finish = Extra & { branch?: number | 'default'; rejected?: true };
+export type Finish = Extra & {
+  branch?: number | 'default';
+  rejected?: true;
+  /** What the step called, for its audit event (a connector call: never the input itself). */
+  call?: Record<string, string>;
+};
 
 /** The transition of a step that succeeded: its successor, the end of its scope, or the run's. */
 export async function planSucceed(
@@ -72,7 +77,7 @@ export async function planSucceed(
   client?: PoolClient,
 ): Promise<StepPlan> {
   const { job, stepId, definition } = base;
-  const { branch, rejected, ...flags } = extra;
+  const { branch, rejected, call, ...flags } = extra;
   const next = nextSteps(
     definition,
     stepId,
@@ -88,7 +93,7 @@ export async function planSucceed(
     stepStatus: 'succeeded',
     output: output ?? null,
     runStatus: 'running',
-    audit: [{ kind: 'step.succeeded', data: { step: instanceKey(base), attempt: job.a } }],
+    audit: [{ kind: 'step.succeeded', data: { step: instanceKey(base), attempt: job.a, ...call } }],
   };
   let failure =
     next.kind === 'fail' ? `Step "${stepId}" ended its scope with ${next.errorCode}.` : '';

@@ -16,6 +16,7 @@ import { evaluate, readsRun, readsSteps } from './expressions.js';
 import { startMap, startParallel } from './fan-out.js';
 import { type FlowContext, flowScope, framesLive, loadFlowContext } from './flow-context.js';
 import { type Frame, framesOf, rowKey } from './flow-keys.js';
+import { inputHash } from './input-hash.js';
 import { loadRunContext, type RunContext } from './run-context.js';
 import { type StepJob, stepIdempotencyKey } from './step-job.js';
 import { applyTransition, failStep, type StepBase, succeedStep } from './step-outcomes.js';
@@ -261,7 +262,17 @@ async function execute(
       if ('wait' in result) {
         return waitStep(base, new Date(Date.now() + timeoutMs), 'timeout');
       }
-      return succeedStep(base, result.output);
+      // A connector call is audited by what it called and a fingerprint of its request (the
+      // SHA-256 of its canonical input), never the input: it may hold secrets or personal data.
+      return step.type === 'connector'
+        ? succeedStep(base, result.output, {
+            call: {
+              connector: `${step.connector}.${step.action}`,
+              idempotencyKey: call.idempotencyKey,
+              requestFingerprint: inputHash(input ?? null),
+            },
+          })
+        : succeedStep(base, result.output);
     }
     default:
       throw new StepFailure(

@@ -254,6 +254,7 @@ export async function settleRequests(
           threshold: decision.threshold,
           outcome: decision.autoDecided ? 'auto' : 'review',
           step: r.stepId,
+          inputFingerprint: r.fingerprint,
         },
         decisionId,
       ],
