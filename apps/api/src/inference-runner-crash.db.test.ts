@@ -71,7 +71,7 @@ describe('a runner killed mid-batch', () => {
     });
     const q = (sql: string, params: unknown[] = []) => db.ownerPool.query(sql, params);
 
-    const held = await until(
+    await until(
       'the child runner to hold leased items after answering some',
       async () => {
         const { rows } = await q(
@@ -86,6 +86,17 @@ describe('a runner killed mid-batch', () => {
     ).catch((e: Error) => {
       throw new Error(`${e.message}\nrunner stderr:\n${stderr}`);
     });
+    // Freeze the child first, so that what it holds can no longer change, then read what it
+    // holds (after any answer already on the wire has landed) and kill it.
+    child.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 500));
+    const leased = await q(
+      `SELECT r.id FROM inference_requests r JOIN runners w ON w.tenant_id = r.tenant_id AND w.id = r.lease_owner
+        WHERE r.tenant_id = $1 AND r.status = 'leased' AND w.name = 'runner-a'`,
+      [t.tenantId],
+    );
+    const held = leased.rows.map((r) => r.id as string);
+    expect(held.length).toBeGreaterThan(0);
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
 
@@ -124,9 +135,9 @@ describe('a runner killed mid-batch', () => {
     const byB = rows.filter((r) => r.runner === 'runner-b');
     // The server accepted exactly as many answers from B as rows B answered: none twice.
     expect(b.completed).toBe(byB.length);
-    // The items the child held when it died were answered by B, on a later attempt.
-    const heldRows = rows.filter((r) => held.includes(r.id) && r.runner === 'runner-b');
-    expect(heldRows.length).toBeGreaterThan(0);
+    // Every item the child held when it died was answered by B, on a later attempt.
+    const heldRows = rows.filter((r) => held.includes(r.id));
+    expect(heldRows.map((r) => r.runner)).toEqual(held.map(() => 'runner-b'));
     expect(heldRows.every((r) => r.attempts >= 2)).toBe(true);
   }, 120_000);
 });
