@@ -1,50 +1,18 @@
-import { randomUUID } from 'node:crypto';
-import { ExecutorRegistry, getRun, startRun } from '@roster/engine';
+import { getRun, startRun } from '@roster/engine';
 import { effectiveGovernancePolicy, updateGovernancePolicy } from '@roster/governance';
-import { Runner, RunnerClient } from '@roster/gpu-runners';
-import { createDecisionExecutor } from '@roster/inference';
-import { type RunningWorkerPool, runWorkerPool } from '@roster/worker';
-import { afterAll, describe, expect, it } from 'vitest';
-import { servingTenant, startListeningApi, WIDTH } from '../test/inference-fixtures.js';
+import { describe, expect, it } from 'vitest';
+import {
+  decisionWorkflow,
+  servingTenant,
+  startDecisionWorker,
+  startListeningApi,
+  WIDTH,
+} from '../test/inference-fixtures.js';
 
 // A saved governance policy applies to the next decision of a worker that keeps running: no
 // restart, no cache to clear.
 const { db, url } = await startListeningApi();
-const worker: RunningWorkerPool = await runWorkerPool({
-  appUrl: db.appUrl,
-  executors: new ExecutorRegistry().registerDecision(createDecisionExecutor(db.appPool)),
-  concurrency: 2,
-  sweepMs: 100,
-  pollIntervalMs: 100,
-});
-const runners: Runner[] = [];
-afterAll(async () => {
-  await Promise.all(runners.map((r) => r.stop()));
-  await worker.stop();
-});
-
-async function decisionWorkflow(tenantId: string, name: string): Promise<string> {
-  const id = randomUUID();
-  await db.ownerPool.query(
-    'INSERT INTO workflows (tenant_id, id, name, latest_version) VALUES ($1, $2, $3, 1)',
-    [tenantId, id, name],
-  );
-  await db.ownerPool.query(
-    'INSERT INTO workflow_versions (tenant_id, workflow_id, version, definition) VALUES ($1, $2, 1, $3)',
-    [
-      tenantId,
-      id,
-      {
-        start: 'classify',
-        steps: {
-          classify: { type: 'decision', model: 'triage', input: 'input.values', end: true },
-        },
-        output: 'steps.classify.output',
-      },
-    ],
-  );
-  return id;
-}
+const { startRunner } = await startDecisionWorker(db, url);
 
 const values = Array.from({ length: WIDTH }, (_, i) => (i % 3) - 1);
 
@@ -78,16 +46,8 @@ async function save(tenantId: string, document: Record<string, unknown>) {
 describe('review thresholds from the governance policy', () => {
   it('a changed threshold applies to the next decision without a restart', async () => {
     const t = await servingTenant(db);
-    const runner = new Runner({
-      client: new RunnerClient({ baseUrl: url, poolToken: t.token }),
-      name: 'gov-runner',
-      version: 'test',
-      claimWaitMs: 200,
-      backoff: { initialMs: 20, maxMs: 200 },
-    });
-    await runner.start();
-    runners.push(runner);
-    const workflowId = await decisionWorkflow(t.tenantId, 'Inbox');
+    await startRunner(t);
+    const workflowId = await decisionWorkflow(db, t.tenantId, { name: 'Inbox' });
 
     await save(t.tenantId, { thresholds: { default: 0 } });
     const first = await startRun(db.appPool, t.tenantId, { workflowId, input: { values } });

@@ -1,8 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { ExecutorRegistry, getRun, startRun } from '@roster/engine';
-import { Runner, RunnerClient } from '@roster/gpu-runners';
+import { getRun, startRun } from '@roster/engine';
 import {
-  createDecisionExecutor,
   createDeployment,
   createRunnerService,
   inputFingerprint,
@@ -11,86 +8,24 @@ import {
   setDecisionPolicy,
   shadowComparison,
 } from '@roster/inference';
-import { type RunningWorkerPool, runWorkerPool } from '@roster/worker';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  decisionWorkflow,
   denseModel,
   enqueueDense,
   LABELS,
-  type ServingTenant,
   servingTenant,
+  startDecisionWorker,
   startListeningApi,
   WIDTH,
+  waitFor,
 } from '../test/inference-fixtures.js';
 
 // Decision steps end to end: engine worker -> inference request -> runner over /runner/v1 ->
 // decision recorded -> the run resumes, or a review task opens below the threshold. Rollouts:
 // a canary rolls back on injected errors; a shadow never changes a run.
 const { db, url } = await startListeningApi();
-const worker: RunningWorkerPool = await runWorkerPool({
-  appUrl: db.appUrl,
-  executors: new ExecutorRegistry().registerDecision(createDecisionExecutor(db.appPool)),
-  concurrency: 2,
-  sweepMs: 100,
-  pollIntervalMs: 100,
-});
-const runners: Runner[] = [];
-afterAll(async () => {
-  await Promise.all(runners.map((r) => r.stop()));
-  await worker.stop();
-});
-
-async function startRunner(t: ServingTenant): Promise<Runner> {
-  const runner = new Runner({
-    client: new RunnerClient({ baseUrl: url, poolToken: t.token }),
-    name: `runner-${t.tenantId.slice(0, 8)}`,
-    version: 'test',
-    claimWaitMs: 200,
-    backoff: { initialMs: 20, maxMs: 200 },
-  });
-  await runner.start();
-  runners.push(runner);
-  return runner;
-}
-
-async function decisionWorkflow(tenantId: string): Promise<string> {
-  const id = randomUUID();
-  await db.ownerPool.query(
-    'INSERT INTO workflows (tenant_id, id, name, latest_version) VALUES ($1, $2, $3, 1)',
-    [tenantId, id, `wf-${id.slice(0, 8)}`],
-  );
-  await db.ownerPool.query(
-    'INSERT INTO workflow_versions (tenant_id, workflow_id, version, definition) VALUES ($1, $2, 1, $3)',
-    [
-      tenantId,
-      id,
-      {
-        start: 'classify',
-        steps: {
-          classify: {
-            type: 'decision',
-            model: 'triage',
-            input: 'input.values',
-            timeout: '1h',
-            end: true,
-          },
-        },
-        output: 'steps.classify.output',
-      },
-    ],
-  );
-  return id;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const end = Date.now() + 30_000;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const { startRunner } = await startDecisionWorker(db, url);
 
 const values = Array.from({ length: WIDTH }, (_, i) => (i % 3) - 1);
 
@@ -113,7 +48,7 @@ describe('decision steps', () => {
   it('at or above the threshold: records the decision and the run resumes with it', async () => {
     const t = await servingTenant(db);
     await startRunner(t);
-    const workflowId = await decisionWorkflow(t.tenantId);
+    const workflowId = await decisionWorkflow(db, t.tenantId, { timeout: '1h' });
     await setDecisionPolicy(db.appPool, t.tenantId, { workflowId, default: 0 });
     const { runId } = await startRun(db.appPool, t.tenantId, { workflowId, input: { values } });
     const run = await runUntil(t.tenantId, runId, ['succeeded', 'failed', 'dead_lettered']);
@@ -156,7 +91,7 @@ describe('decision steps', () => {
   it('below the threshold: opens a review task instead, and a person’s label replaces the model’s', async () => {
     const t = await servingTenant(db);
     await startRunner(t);
-    const workflowId = await decisionWorkflow(t.tenantId);
+    const workflowId = await decisionWorkflow(db, t.tenantId, { timeout: '1h' });
     // The tenant default would act; this workflow's policy asks for more than the model gives.
     await setDecisionPolicy(db.appPool, t.tenantId, { workflowId: null, default: 0 });
     await setDecisionPolicy(db.appPool, t.tenantId, { workflowId, default: 0.9999 });
@@ -187,7 +122,7 @@ describe('decision steps', () => {
   it('per-label thresholds override the workflow default', async () => {
     const t = await servingTenant(db);
     await startRunner(t);
-    const workflowId = await decisionWorkflow(t.tenantId);
+    const workflowId = await decisionWorkflow(db, t.tenantId, { timeout: '1h' });
     await setDecisionPolicy(db.appPool, t.tenantId, {
       workflowId,
       default: 1,
@@ -202,7 +137,7 @@ describe('decision steps', () => {
 describe('a decision no runner could score', () => {
   it('opens a review task (the run is never lost to a model failure)', async () => {
     const t = await servingTenant(db);
-    const workflowId = await decisionWorkflow(t.tenantId);
+    const workflowId = await decisionWorkflow(db, t.tenantId, { timeout: '1h' });
     await setDecisionPolicy(db.appPool, t.tenantId, { workflowId, default: 0 });
     const { runId } = await startRun(db.appPool, t.tenantId, { workflowId, input: { values } });
     await runUntil(t.tenantId, runId, ['waiting']);
@@ -247,7 +182,7 @@ describe('a decision no runner could score', () => {
 describe('a decision recorded by a process that stopped before resuming the run', () => {
   it('is acted on by the next claim of the pool', async () => {
     const t = await servingTenant(db);
-    const workflowId = await decisionWorkflow(t.tenantId);
+    const workflowId = await decisionWorkflow(db, t.tenantId, { timeout: '1h' });
     await setDecisionPolicy(db.appPool, t.tenantId, { workflowId, default: 0 });
     const { runId } = await startRun(db.appPool, t.tenantId, { workflowId, input: { values } });
     await runUntil(t.tenantId, runId, ['waiting']);
@@ -294,7 +229,7 @@ describe('rollouts', () => {
       poolId: t.poolId,
       stage: 'shadow',
     });
-    const workflowId = await decisionWorkflow(t.tenantId);
+    const workflowId = await decisionWorkflow(db, t.tenantId, { timeout: '1h' });
     await setDecisionPolicy(db.appPool, t.tenantId, { workflowId, default: 0 });
     const { runId } = await startRun(db.appPool, t.tenantId, { workflowId, input: { values } });
     const run = await runUntil(t.tenantId, runId, ['succeeded', 'failed']);

@@ -1,11 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { abilityFor, loadPolicyFile } from '@roster/authz';
-import { ExecutorRegistry, getRun, startRun } from '@roster/engine';
-import { Runner, RunnerClient } from '@roster/gpu-runners';
-import { createDecisionExecutor, setDecisionPolicy } from '@roster/inference';
-import { type RunningWorkerPool, runWorkerPool } from '@roster/worker';
-import { afterAll, describe, expect, it } from 'vitest';
-import { LABELS, servingTenant, startListeningApi, WIDTH } from '../test/inference-fixtures.js';
+import { getRun, startRun } from '@roster/engine';
+import { setDecisionPolicy } from '@roster/inference';
+import { describe, expect, it } from 'vitest';
+import {
+  decisionWorkflow,
+  LABELS,
+  servingTenant,
+  startDecisionWorker,
+  startListeningApi,
+  WIDTH,
+  waitFor,
+} from '../test/inference-fixtures.js';
 import { ROLES_FILE } from './server.js';
 import type { ReviewCaller } from './services/review-access.js';
 import { reviewTask } from './services/review-presenter.js';
@@ -15,18 +21,7 @@ import { approveReviewTask, correctReviewTask } from './services/review-service.
 // beside the model's answer and the run completes with the human's label.
 const { db, url } = await startListeningApi();
 const policy = await loadPolicyFile(ROLES_FILE);
-const worker: RunningWorkerPool = await runWorkerPool({
-  appUrl: db.appUrl,
-  executors: new ExecutorRegistry().registerDecision(createDecisionExecutor(db.appPool)),
-  concurrency: 2,
-  sweepMs: 100,
-  pollIntervalMs: 100,
-});
-const runners: Runner[] = [];
-afterAll(async () => {
-  await Promise.all(runners.map((r) => r.stop()));
-  await worker.stop();
-});
+const { startRunner } = await startDecisionWorker(db, url);
 
 /** A reviewer of the tenant (the queue named after their role is theirs), as services take them. */
 async function reviewer(tenantId: string): Promise<ReviewCaller> {
@@ -50,59 +45,12 @@ async function reviewer(tenantId: string): Promise<ReviewCaller> {
   };
 }
 
-async function decisionWorkflow(tenantId: string): Promise<string> {
-  const id = randomUUID();
-  await db.ownerPool.query(
-    'INSERT INTO workflows (tenant_id, id, name, latest_version) VALUES ($1, $2, $3, 1)',
-    [tenantId, id, `wf-${id.slice(0, 8)}`],
-  );
-  await db.ownerPool.query(
-    'INSERT INTO workflow_versions (tenant_id, workflow_id, version, definition) VALUES ($1, $2, 1, $3)',
-    [
-      tenantId,
-      id,
-      {
-        start: 'classify',
-        steps: {
-          classify: {
-            type: 'decision',
-            model: 'triage',
-            input: 'input.values',
-            timeout: '1h',
-            end: true,
-          },
-        },
-        output: 'steps.classify.output',
-      },
-    ],
-  );
-  return id;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const end = Date.now() + 30_000;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 const values = Array.from({ length: WIDTH }, (_, i) => (i % 3) - 1);
 
 async function pendingDecision() {
   const t = await servingTenant(db);
-  const runner = new Runner({
-    client: new RunnerClient({ baseUrl: url, poolToken: t.token }),
-    name: `runner-${t.tenantId.slice(0, 8)}`,
-    version: 'test',
-    claimWaitMs: 200,
-    backoff: { initialMs: 20, maxMs: 200 },
-  });
-  await runner.start();
-  runners.push(runner);
-  const workflowId = await decisionWorkflow(t.tenantId);
+  await startRunner(t);
+  const workflowId = await decisionWorkflow(db, t.tenantId, { timeout: '1h' });
   // Nothing the model says is confident enough: every decision goes to a person.
   await setDecisionPolicy(db.appPool, t.tenantId, { workflowId, default: 1 });
   const { runId } = await startRun(db.appPool, t.tenantId, { workflowId, input: { values } });

@@ -1,6 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { type Pool, withTenant } from '@roster/db';
+import { ExecutorRegistry } from '@roster/engine';
+import { Runner, RunnerClient } from '@roster/gpu-runners';
 import {
+  createDecisionExecutor,
   createDeployment,
   createRunnerPool,
   type DeploymentStage,
@@ -11,6 +15,7 @@ import {
 } from '@roster/inference';
 import { createLogger } from '@roster/telemetry';
 import { createTenant, createTestDatabase, type TestDatabase } from '@roster/testkit';
+import { type RunningWorkerPool, runWorkerPool } from '@roster/worker';
 import type { FastifyInstance } from 'fastify';
 import { afterAll } from 'vitest';
 import { createApiServer } from '../src/index.js';
@@ -108,3 +113,76 @@ export async function enqueueDense(pool: Pool, t: ServingTenant, count: number):
 }
 
 export { denseMlpIo };
+
+/**
+ * A worker pool that runs decision steps, and runners started for serving tenants, all stopped
+ * after the test file.
+ */
+export async function startDecisionWorker(
+  db: TestDatabase,
+  url: string,
+): Promise<{ worker: RunningWorkerPool; startRunner: (t: ServingTenant) => Promise<Runner> }> {
+  const worker = await runWorkerPool({
+    appUrl: db.appUrl,
+    executors: new ExecutorRegistry().registerDecision(createDecisionExecutor(db.appPool)),
+    concurrency: 2,
+    sweepMs: 100,
+    pollIntervalMs: 100,
+  });
+  const runners: Runner[] = [];
+  afterAll(async () => {
+    await Promise.all(runners.map((r) => r.stop()));
+    await worker.stop();
+  });
+  return {
+    worker,
+    startRunner: async (t) => {
+      const runner = new Runner({
+        client: new RunnerClient({ baseUrl: url, poolToken: t.token }),
+        name: `runner-${t.tenantId.slice(0, 8)}`,
+        version: 'test',
+        claimWaitMs: 200,
+        backoff: { initialMs: 20, maxMs: 200 },
+      });
+      await runner.start();
+      runners.push(runner);
+      return runner;
+    },
+  };
+}
+
+/** A one-step workflow (version 1): a `decision` of model `triage` over `input.values`. */
+export async function decisionWorkflow(
+  db: TestDatabase,
+  tenantId: string,
+  options: { name?: string; timeout?: string } = {},
+): Promise<string> {
+  const id = randomUUID();
+  await db.ownerPool.query(
+    'INSERT INTO workflows (tenant_id, id, name, latest_version) VALUES ($1, $2, $3, 1)',
+    [tenantId, id, options.name ?? `wf-${id.slice(0, 8)}`],
+  );
+  const classify = {
+    type: 'decision',
+    model: 'triage',
+    input: 'input.values',
+    ...(options.timeout ? { timeout: options.timeout } : {}),
+    end: true,
+  };
+  await db.ownerPool.query(
+    'INSERT INTO workflow_versions (tenant_id, workflow_id, version, definition) VALUES ($1, $2, 1, $3)',
+    [tenantId, id, { start: 'classify', steps: { classify }, output: 'steps.classify.output' }],
+  );
+  return id;
+}
+
+/** Polls `probe` every 25 ms until it returns a value, for at most 30 s. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  const end = Date.now() + 30_000;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
