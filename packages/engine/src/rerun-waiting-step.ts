@@ -16,21 +16,30 @@ export async function rerunWaitingStep(
   runId: string,
   stepId: string,
 ): Promise<TransitionResult> {
-  const row = await withTenant(pool, tenantId, async ({ client }) => {
-    const { rows } = await client.query<{
-      workflow_id: string;
-      workflow_version: number;
-      generation: number;
-      attempt: number;
-      status: string;
-    }>(
-      `SELECT r.workflow_id, r.workflow_version, r.generation, s.attempt, s.status
+  const read = () =>
+    withTenant(pool, tenantId, async ({ client }) => {
+      const { rows } = await client.query<{
+        workflow_id: string;
+        workflow_version: number;
+        generation: number;
+        attempt: number;
+        status: string;
+      }>(
+        `SELECT r.workflow_id, r.workflow_version, r.generation, s.attempt, s.status
          FROM runs r JOIN step_runs s ON s.tenant_id = r.tenant_id AND s.run_id = r.id AND s.step_id = $3
         WHERE r.tenant_id = $1 AND r.id = $2`,
-      [tenantId, runId, stepId],
-    );
-    return rows[0];
-  });
+        [tenantId, runId, stepId],
+      );
+      return rows[0];
+    });
+  let row = await read();
+  // An executor that opens a task and then waits (a connector approval gate) commits `waiting`
+  // just after the task exists: an answer that fast finds the step still executing (no step
+  // row yet, or `running`) for a moment. Wait for that commit, up to 5 s.
+  for (let tries = 0; (row === undefined || row.status === 'running') && tries < 50; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    row = await read();
+  }
   if (row?.status !== 'waiting') {
     throw new EngineError(
       row ? 'CONFLICT' : 'NOT_FOUND',
