@@ -3,15 +3,10 @@
 // sandbox pool. The worker process parses its
 // configuration here, once, at boot.
 
-import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@roster/config';
 import { type Pool, type PoolClient, withTenant } from '@roster/db';
 import { ExecutorRegistry, StepFailure } from '@roster/engine';
-import {
-  createPersonalDataVault,
-  governConnectorExecutor,
-  loadGovernancePolicyFile,
-} from '@roster/governance';
+import { createPersonalDataVault, governConnectorExecutor } from '@roster/governance';
 import { createDecisionExecutor } from '@roster/inference';
 import {
   createConnectorExecutor,
@@ -22,13 +17,9 @@ import {
   createPostgresKv,
   loadOrCreateLocalMasterKey,
 } from '@roster/plugin-host';
+import { governanceDefaults } from '../governance-defaults.js';
 import type { WorkerExecutors } from './executor-module.js';
 import { sealingEngineOptions, withPersonalData } from './personal-data-executors.js';
-
-/** policies/governance.yaml at the repository root: the tenants' governance defaults. */
-const GOVERNANCE_FILE = fileURLToPath(
-  new URL('../../../../policies/governance.yaml', import.meta.url),
-);
 
 export default async function rosterExecutors({
   appUrl,
@@ -53,11 +44,11 @@ export default async function rosterExecutors({
   });
   const pool = createPool(appUrl);
   // Checked at boot (an error names the path); tenants' saved overrides are read per step.
-  const governanceDefaults = await loadGovernancePolicyFile(GOVERNANCE_FILE);
+  const defaults = await governanceDefaults();
   const inTenant = <T>(tenantId: string, fn: (client: PoolClient) => Promise<T>) =>
     withTenant(pool, tenantId, ({ client }) => fn(client));
   const registry = new ExecutorRegistry()
-    .registerDecision(createDecisionExecutor(pool, { defaults: governanceDefaults }))
+    .registerDecision(createDecisionExecutor(pool, { defaults }))
     .registerConnector(
       // Approvals the policy asks for, and redacted input for connectors it marks external.
       governConnectorExecutor(
@@ -70,7 +61,7 @@ export default async function rosterExecutors({
           invoker: plugins,
           toStepError: (error, fatal) => new StepFailure(error.code, error.message, { fatal }),
         }),
-        { pool, defaults: governanceDefaults },
+        { pool, defaults },
       ),
     );
   // Sealed personal data in run inputs is opened for the call; what the step returns is sealed,

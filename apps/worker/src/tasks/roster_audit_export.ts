@@ -8,6 +8,7 @@ import {
   redactionRulesOf,
 } from '@roster/governance';
 import type { Task } from 'graphile-worker';
+import { governanceDefaults } from '../governance-defaults.js';
 
 /**
  * `roster_audit_export`: produces one export a compliance officer requested
@@ -37,7 +38,9 @@ async function exportRedaction(
   tenantId: string,
   defaults: GovernancePolicy | undefined,
 ): Promise<ExportRedaction> {
-  const { policy } = await effectiveGovernancePolicy(pool, tenantId, defaults ? { defaults } : {});
+  const { policy } = await effectiveGovernancePolicy(pool, tenantId, {
+    defaults: defaults ?? (await governanceDefaults()),
+  });
   const rules = redactionRulesOf(policy.redaction);
   return { event: createAuditEventRedactor(rules), summary: createReportSummaryRedactor(rules) };
 }
