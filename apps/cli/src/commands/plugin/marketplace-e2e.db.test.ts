@@ -173,7 +173,9 @@ async function adaptScaffold(dir: string) {
   await edit(
     'src/plugin.test.ts',
     /connection: \{ token: '(t0k|bad)' \}, hosts/g,
-    "connection: { token: '$1', baseUrl: hosts['api.example.com'] }, hosts",
+    // The base URL is the local stand-in itself (127.0.0.1), which the harness reaches only
+    // when the test says so.
+    "connection: { token: '$1', baseUrl: hosts['api.example.com'] }, allowLoopback: true",
   );
 }
 
