@@ -42,6 +42,12 @@ describe('roster plugin init → test → pack → verify', () => {
 
     const tested = await roster('test', dir);
     expect(tested.code).toBe(0);
+    // A failing plugin test fails the command.
+    const testFile = join(dir, 'src', 'plugin.test.ts');
+    const testSource = await readFile(testFile, 'utf8');
+    await writeFile(testFile, testSource.replace("name: 'Widget' }", "name: 'Gadget' }"));
+    expect((await roster('test', dir)).code).not.toBe(0);
+    await writeFile(testFile, testSource);
 
     const keys = await roster('keygen', '--publisher', 'acme', '--out', tmp);
     expect(keys.code).toBe(0);
