@@ -1,4 +1,4 @@
-import { type CallWorkflowStep, getStep, parseDuration } from '@roster/core';
+import { type CallWorkflowStep, getStep } from '@roster/core';
 import { withTenant } from '@roster/db';
 import { EngineError, StepFailure } from './errors.js';
 import { evaluate } from './expressions.js';
@@ -7,7 +7,7 @@ import { rowKey } from './flow-keys.js';
 import { startRunsInTransaction } from './start-run.js';
 import { failStep, succeedStep } from './step-outcomes.js';
 import { type StepBase, specBase } from './step-plans.js';
-import { type JobSpec, stepJob, type TransitionResult, timerKey } from './transition.js';
+import { declaredTimeout, type TransitionResult } from './transition.js';
 
 /**
  * The idempotency key of the child run a callWorkflow step attempt starts: a re-executed job
@@ -33,15 +33,7 @@ export async function startChildRun(
   const { job, stepId } = base;
   const key = rowKey(stepId, job.i);
   const input = step.input ? await evaluate(step.input, scope) : {};
-  const jobs: JobSpec[] = [];
-  let wakeAt: string | undefined;
-  if (step.timeout) {
-    const at = new Date(Date.now() + parseDuration(step.timeout));
-    wakeAt = at.toISOString();
-    jobs.push(
-      stepJob(job, stepId, job.a, { runAt: at, kind: 'timeout', jobKey: timerKey(job.r, key) }),
-    );
-  }
+  const { wakeAt, jobs } = declaredTimeout(job, stepId, key, step.timeout);
   return flowTransaction(base, async (tx) => {
     await lockRun(tx, job);
     const { rows } = await tx.client.query<{ workflow_id: string | null; member: string | null }>(

@@ -6,7 +6,6 @@ import {
   type MapStep,
   nestedStepIds,
   type ParallelStep,
-  parseDuration,
   planMap,
   planParallel,
 } from '@roster/core';
@@ -16,7 +15,7 @@ import { type FlowTx, flowTransaction, lockRun, transitionIn } from './flow-comm
 import { markerKey, rowKey } from './flow-keys.js';
 import { succeedStep } from './step-outcomes.js';
 import { type StepBase, specBase } from './step-plans.js';
-import { type JobSpec, stepJob, type TransitionResult, timerKey } from './transition.js';
+import { declaredTimeout, type JobSpec, stepJob, type TransitionResult } from './transition.js';
 
 /**
  * Starts a parallel step: every branch's first step is enqueued, each branch gets a marker row,
@@ -76,16 +75,10 @@ async function fanOut(
 ): Promise<TransitionResult> {
   const { job, stepId } = base;
   const key = rowKey(stepId, job.i);
-  const jobs = [...fan.jobs];
   // Only a declared timeout bounds a fan-out (the 5 m default would cut long maps short).
-  let wakeAt: string | undefined;
-  if (step.timeout) {
-    const at = new Date(Date.now() + parseDuration(step.timeout));
-    wakeAt = at.toISOString();
-    jobs.push(
-      stepJob(job, stepId, job.a, { runAt: at, kind: 'timeout', jobKey: timerKey(job.r, key) }),
-    );
-  }
+  const timer = declaredTimeout(job, stepId, key, step.timeout);
+  const jobs = [...fan.jobs, ...timer.jobs];
+  const { wakeAt } = timer;
   return flowTransaction(base, async (tx) => {
     await lockRun(tx, job);
     if (await alreadyFannedOut(tx, base, key)) return 'duplicate';

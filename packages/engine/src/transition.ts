@@ -1,3 +1,4 @@
+import { parseDuration } from '@roster/core';
 import type { Pool } from '@roster/db';
 import { STEP_TASK, type StepJob } from './step-job.js';
 
@@ -120,4 +121,24 @@ export function stepJob(
 /** Job key of a waiting step's timer, so a replay replaces rather than duplicates it. */
 export function timerKey(runId: string, stepId: string): string {
   return `roster:timer:${runId}:${stepId}`;
+}
+
+/**
+ * The timer of a step that declared a `timeout` while it waits (a fan-out, a child run): the job
+ * that times it out and when it fires. Nothing when no timeout is declared.
+ */
+export function declaredTimeout(
+  job: Pick<StepJob, 't' | 'r' | 'w' | 'v' | 'g' | 'p' | 'i' | 'a'>,
+  stepId: string,
+  key: string,
+  timeout: string | undefined,
+): { wakeAt?: string; jobs: JobSpec[] } {
+  if (!timeout) return { jobs: [] };
+  const at = new Date(Date.now() + parseDuration(timeout));
+  return {
+    wakeAt: at.toISOString(),
+    jobs: [
+      stepJob(job, stepId, job.a, { runAt: at, kind: 'timeout', jobKey: timerKey(job.r, key) }),
+    ],
+  };
 }
