@@ -12,15 +12,24 @@ import { childEnded, startChildRun } from './child-runs.js';
 import { type DefinitionCache, loadDefinition, sharedDefinitions } from './definitions.js';
 import { StepFailure } from './errors.js';
 import type { ExecutorRegistry, ExecutorResult } from './executors.js';
-import { evaluate, readsRun, readsSteps } from './expressions.js';
+import { evaluate } from './expressions.js';
 import { startMap, startParallel } from './fan-out.js';
 import { type FlowContext, flowScope, framesLive, loadFlowContext } from './flow-context.js';
 import { type Frame, framesOf, rowKey } from './flow-keys.js';
 import { inputHash } from './input-hash.js';
+import { planPureChain } from './pure-chain.js';
 import { loadRunContext, type RunContext } from './run-context.js';
 import { type StepJob, stepIdempotencyKey } from './step-job.js';
 import { applyTransition, failStep, type StepBase, succeedStep } from './step-outcomes.js';
-import { stepJob, type TransitionResult, type TransitionSpec, timerKey } from './transition.js';
+import { needsContext, needsSteps } from './step-reads.js';
+import {
+  parseTransitionResult,
+  runnableJobs,
+  stepJob,
+  type TransitionResult,
+  type TransitionSpec,
+  timerKey,
+} from './transition.js';
 import { TransitionBatcher } from './transition-batch.js';
 
 export interface StepRunnerDeps {
@@ -113,6 +122,17 @@ export function createStepRunner(
       const handOff = n < maxSteps && Date.now() < until ? inline.lockFor() : undefined;
       let outcome: Awaited<ReturnType<typeof runOne>>;
       try {
+        const chained =
+          batcher && handOff !== undefined
+            ? await runPureChain(batcher, current, currentId, handOff, maxSteps - n)
+            : undefined;
+        if (chained) {
+          if (!chained.inline) return chained.result;
+          n += chained.steps - 1;
+          current = chained.inline.job;
+          currentId = chained.inline.jobId;
+          continue;
+        }
         outcome = await runOne(current, currentId, handOff);
       } catch (err) {
         // This task holds the lock of an inline job: hand it back so it runs again.
@@ -128,6 +148,44 @@ export function createStepRunner(
       currentId = outcome.inline.jobId;
     }
   };
+
+  /**
+   * Runs the chain of pure steps that starts at `job` (planPureChain) and commits it as one
+   * statement; nothing when `job`'s step is not pure. The result is the first transition that did
+   * not apply, or the last one's, with the job it handed to this worker.
+   */
+  async function runPureChain(
+    chainBatcher: TransitionBatcher,
+    job: StepJob,
+    jobId: string | undefined,
+    lockFor: string,
+    max: number,
+  ): Promise<{ result: TransitionResult; steps: number; inline?: StepBase['inline'] } | undefined> {
+    const base = await prepare(job, jobId, lockFor);
+    const specs = await planPureChain(base, max);
+    if (specs.length === 0) return undefined;
+    const raws = await chainBatcher.applyChain(specs);
+    let woken = 0;
+    let outcome: { result: TransitionResult; steps: number; inline?: StepBase['inline'] } = {
+      result: 'applied',
+      steps: specs.length,
+    };
+    for (const [i, spec] of specs.entries()) {
+      const { result, inlineJobId } = parseTransitionResult(raws[i]);
+      if (result === 'applied' || result === 'deadline') {
+        woken += result === 'deadline' ? 1 : runnableJobs(spec);
+      }
+      if (result !== 'applied') {
+        outcome = { result, steps: i + 1 };
+        break;
+      }
+      if (i === specs.length - 1 && inlineJobId !== undefined && spec.inlineJob) {
+        outcome.inline = { jobId: inlineJobId, job: spec.inlineJob.payload as StepJob };
+      }
+    }
+    if (woken > 0) deps.wake?.(woken);
+    return outcome;
+  }
 
   async function runStep(base: StepBase): Promise<StepRunResult> {
     const { job, definition } = base;
@@ -344,40 +402,4 @@ function toDate(value: unknown): Date {
     );
   }
   return date;
-}
-
-function needsContext(step: Step): boolean {
-  switch (step.type) {
-    case 'connector':
-    case 'decision':
-    case 'review':
-    case 'approval':
-      return true;
-    case 'transform':
-      return readsRun(step.value);
-    case 'condition':
-      return step.branches.some((b) => readsRun(b.when));
-    case 'succeed':
-      return readsRun(step.output);
-    case 'wait':
-      return readsRun(step.until);
-    case 'map':
-      return readsRun(step.items);
-    case 'callWorkflow':
-      return true;
-    default:
-      return false;
-  }
-}
-
-function needsSteps(step: Step): boolean {
-  const sources: Array<string | undefined> = [];
-  if ('input' in step) sources.push(step.input);
-  if ('data' in step) sources.push(step.data);
-  if (step.type === 'transform') sources.push(step.value);
-  if (step.type === 'condition') sources.push(...step.branches.map((b) => b.when));
-  if (step.type === 'succeed') sources.push(step.output);
-  if (step.type === 'wait') sources.push(step.until);
-  if (step.type === 'map') sources.push(step.items);
-  return sources.some(readsSteps);
 }

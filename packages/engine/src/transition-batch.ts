@@ -4,65 +4,138 @@ import { type TransitionSpec, transitionRaw } from './transition.js';
 const BATCH_SQL = 'SELECT roster_engine_transitions($1::jsonb) AS results';
 
 interface Pending {
-  spec: TransitionSpec;
-  /** roster_engine_transition's raw result (see parseTransitionResult). */
-  resolve: (result: string) => void;
+  /** One transition, or a chain of them for one run (see applyChain). */
+  specs: TransitionSpec[];
+  /** roster_engine_transition's raw results, in order (see parseTransitionResult). */
+  resolve: (results: string[]) => void;
   reject: (error: unknown) => void;
 }
 
+export interface TransitionBatcherOptions {
+  /**
+   * Transitions in one statement, beyond which the rest go in another batch (on another lane
+   * when one is free). A chain is never split. Default 25.
+   */
+  maxBatch?: number;
+  /**
+   * Batches in flight at once, each on its own connection (so Postgres works on them on as many
+   * cores). Default 2.
+   */
+  lanes?: number;
+}
+
 /**
- * Applies the transitions of one worker's concurrent jobs in as few commits as possible: the
- * first goes at once; those that arrive while a batch is in flight go together in the next one
- * (roster_engine_transitions, one statement). Each commit is a WAL flush, and under load the
- * flushes, not the work, bound a worker's steps per second. A failed batch is retried one
- * transition at a time, so one bad transition cannot fail its neighbours.
+ * Applies the transitions of one worker's concurrent jobs in as few commits as possible:
+ * transitions asked for in the same turn of the event loop go together (roster_engine_transitions,
+ * one statement), on up to `lanes` connections at once; those that arrive while every lane is busy
+ * go in the next batch. Each commit is a WAL flush and a round trip, and under load these, not the
+ * work, bound a worker's steps per second. A failed batch is retried one transition at a time, so
+ * one bad transition cannot fail its neighbours.
  */
 export class TransitionBatcher {
   private queue: Pending[] = [];
-  private inFlight = false;
+  private busy = 0;
+  private scheduled = false;
+  private readonly maxBatch: number;
+  private readonly lanes: number;
 
   constructor(
     private readonly pool: Pool,
-    private readonly maxBatch = 100,
-  ) {}
+    options: TransitionBatcherOptions = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 25;
+    this.lanes = options.lanes ?? 2;
+  }
 
   apply(spec: TransitionSpec): Promise<string> {
+    return this.applyChain([spec]).then((results) => results[0] ?? 'missing');
+  }
+
+  /**
+   * Applies a chain of one run's transitions in order, in the same statement: each after the
+   * first is marked `after`, so it applies only if the one before it applied, and completes the
+   * job that one inserted for it (roster_engine_transitions). Results in order.
+   */
+  applyChain(specs: TransitionSpec[]): Promise<string[]> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ spec, resolve, reject });
-      if (!this.inFlight) void this.flush();
+      this.queue.push({ specs, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /**
+   * Flushes once the current turn of the event loop is over: the jobs whose previous transitions
+   * just committed together ask for their next ones in that turn, and share a batch.
+   */
+  private schedule(): void {
+    if (this.scheduled || this.busy >= this.lanes || this.queue.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
     });
   }
 
   private async flush(): Promise<void> {
-    this.inFlight = true;
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
-      if (batch.length === 1) {
-        await settle(batch[0] as Pending, transitionRaw(this.pool, (batch[0] as Pending).spec));
-        continue;
+    if (this.busy >= this.lanes || this.queue.length === 0) return;
+    this.busy++;
+    try {
+      let take = 0;
+      for (let specs = 0; take < this.queue.length && specs < this.maxBatch; take++) {
+        specs += (this.queue[take] as Pending).specs.length;
       }
-      batch.sort((a, b) => (a.spec.run < b.spec.run ? -1 : a.spec.run > b.spec.run ? 1 : 0));
-      try {
-        const { rows } = await this.pool.query<{ results: string[] }>({
-          name: 'roster_engine_transitions',
-          text: BATCH_SQL,
-          values: [JSON.stringify(batch.map((p) => p.spec))],
-        });
-        const results = rows[0]?.results ?? [];
-        batch.forEach((p, i) => {
-          p.resolve(results[i] ?? 'missing');
-        });
-      } catch {
-        await Promise.all(batch.map((p) => settle(p, transitionRaw(this.pool, p.spec))));
-      }
+      const batch = this.queue.splice(0, take);
+      if (this.queue.length > 0) this.schedule();
+      await this.send(batch);
+    } finally {
+      this.busy--;
+      if (this.queue.length > 0) this.schedule();
     }
-    this.inFlight = false;
+  }
+
+  private async send(batch: Pending[]): Promise<void> {
+    if (batch.length === 1 && (batch[0] as Pending).specs.length === 1) {
+      const only = batch[0] as Pending;
+      await settle(
+        only,
+        transitionRaw(this.pool, only.specs[0] as TransitionSpec).then((r) => [r]),
+      );
+      return;
+    }
+    // Two batches lock runs in the same order, so lanes cannot deadlock each other on runs.
+    const runOf = (p: Pending) => (p.specs[0] as TransitionSpec).run;
+    batch.sort((a, b) => (runOf(a) < runOf(b) ? -1 : runOf(a) > runOf(b) ? 1 : 0));
+    let results: string[];
+    try {
+      results = await transitions(
+        this.pool,
+        batch.flatMap((p) => p.specs),
+      );
+    } catch {
+      await Promise.all(batch.map((p) => settle(p, transitions(this.pool, p.specs))));
+      return;
+    }
+    let at = 0;
+    for (const p of batch) {
+      p.resolve(p.specs.map((_, i) => results[at + i] ?? 'missing'));
+      at += p.specs.length;
+    }
   }
 }
 
-async function settle(p: Pending, result: Promise<string>): Promise<void> {
+/** One statement; a chain's later transitions are marked `after` (see applyChain). */
+async function transitions(pool: Pool, specs: TransitionSpec[]): Promise<string[]> {
+  const { rows } = await pool.query<{ results: string[] }>({
+    name: 'roster_engine_transitions',
+    text: BATCH_SQL,
+    values: [JSON.stringify(specs)],
+  });
+  return rows[0]?.results ?? [];
+}
+
+async function settle(p: Pending, results: Promise<string[]>): Promise<void> {
   try {
-    p.resolve(await result);
+    p.resolve(await results);
   } catch (err) {
     p.reject(err);
   }

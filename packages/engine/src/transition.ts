@@ -55,6 +55,11 @@ export interface TransitionSpec {
    */
   inlineJob?: JobSpec;
   lockFor?: string;
+  /**
+   * In a chain (TransitionBatcher.applyChain): applies only if the transition before it in the
+   * statement applied, and completes the inline job that one inserted for it.
+   */
+  after?: true;
 }
 
 export type TransitionResult = 'applied' | 'duplicate' | 'stale' | 'missing' | 'deadline';
