@@ -214,6 +214,34 @@ describe('roster_engine_transitions with chained transitions', () => {
     expect(await lockedJobs(runId)).toEqual(['y-next']);
   });
 
+  it('hands the next step the run as the transition left it, in the job that ran the step', async () => {
+    const { runId, workflowId } = await waitingRun();
+    const [job] = (
+      await db.ownerPool.query(
+        `SELECT (graphile_worker.add_job('roster_step', '{}'::json, job_key => $1,
+          run_at => now() + interval '1 hour')).id AS id`,
+        [`test-key-${runId}`],
+      )
+    ).rows as Array<{ id: string }>;
+    const results = await apply([
+      spec(runId, workflowId, 'x', { job: job?.id, inlineContext: 'steps' }),
+    ]);
+    const [, jobId, ...context] = (results[0] as string).split(':');
+    // The same job row, now the next step's, locked for the worker and without its old key.
+    expect(jobId).toBe(String(job?.id));
+    const { rows } = await db.ownerPool.query(
+      `SELECT payload->>'s' AS s, key, locked_by, attempts FROM graphile_worker._private_jobs WHERE id = $1`,
+      [jobId],
+    );
+    expect(rows[0]).toMatchObject({ s: 'x-next', key: null, attempts: 1 });
+    expect(rows[0].locked_by).toMatch(/^test-pool-/);
+    expect(JSON.parse(context.join(':'))).toMatchObject({
+      status: 'waiting',
+      generation: 0,
+      steps: { x: { output: 'x' } },
+    });
+  });
+
   it('applies nothing after a transition that did not apply', async () => {
     const { runId, workflowId } = await waitingRun();
     await apply([spec(runId, workflowId, 'x')]);

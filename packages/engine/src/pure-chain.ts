@@ -4,7 +4,7 @@ import { flowScope } from './flow-context.js';
 import { loadRunContext, type RunContext } from './run-context.js';
 import type { StepJob } from './step-job.js';
 import { type Finish, planSucceed, type StepBase } from './step-plans.js';
-import { needsContext } from './step-reads.js';
+import { needsContext, needsSteps } from './step-reads.js';
 import type { TransitionSpec } from './transition.js';
 
 /** Step types that compute from the run and change nothing outside it. */
@@ -24,14 +24,15 @@ const PURE: ReadonlySet<string> = new Set(['transform', 'condition', 'succeed'])
 export async function planPureChain(first: StepBase, max: number): Promise<TransitionSpec[]> {
   const specs: TransitionSpec[] = [];
   const outputs: Record<string, { output: unknown }> = {};
-  let context: RunContext | undefined;
+  // The run as the transition that handed `first` over left it, if it did.
+  let context: RunContext | undefined = first.context;
   let base = first;
   while (specs.length < max) {
     const { job, stepId, definition } = base;
     if (job.k !== undefined || (job.i?.length ?? 0) > 0) break;
     const { step, scope: stepScope } = getStep(definition, stepId);
     if (stepScope.kind !== 'root' || !PURE.has(step.type)) break;
-    if (needsContext(step) && context === undefined) {
+    if (needsContext(step) && (!context || (context.steps === null && needsSteps(step)))) {
       context = await loadRunContext(base.pool, job.t, job.r, true);
       if (!context) break;
     }
@@ -58,6 +59,7 @@ export async function planPureChain(first: StepBase, max: number): Promise<Trans
     if (!next) break;
     base = { ...first, job: next, stepId: next.s ?? definition.start };
     delete base.jobId;
+    delete base.context;
   }
   return specs;
 }

@@ -18,9 +18,13 @@ export async function applyTransition(
 ): Promise<TransitionResult> {
   if (!base.wake) spec.notify = true;
   const raw = await (base.apply ? base.apply(spec) : transitionRaw(base.pool, spec));
-  const { result, inlineJobId } = parseTransitionResult(raw);
+  const { result, inlineJobId, inlineContext } = parseTransitionResult(raw);
   if (inlineJobId !== undefined && spec.inlineJob) {
-    base.inline = { jobId: inlineJobId, job: spec.inlineJob.payload as StepBase['job'] };
+    base.inline = {
+      jobId: inlineJobId,
+      job: spec.inlineJob.payload as StepBase['job'],
+      ...(inlineContext ? { context: inlineContext } : {}),
+    };
   }
   if (base.wake && (result === 'applied' || result === 'deadline')) {
     const jobs = result === 'deadline' ? 1 : runnableJobs(spec);

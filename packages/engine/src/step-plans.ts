@@ -11,8 +11,9 @@ import type { StepFailure } from './errors.js';
 import { evaluate } from './expressions.js';
 import { flowScope } from './flow-context.js';
 import { rowKey } from './flow-keys.js';
-import { loadRunContext } from './run-context.js';
+import { loadRunContext, type RunContext } from './run-context.js';
 import type { StepJob } from './step-job.js';
+import { needsContext, needsSteps } from './step-reads.js';
 import { stepJob, type TransitionSpec } from './transition.js';
 
 export interface StepBase {
@@ -32,8 +33,13 @@ export interface StepBase {
   apply?: (spec: TransitionSpec) => Promise<string>;
   /** Set by the step runner: hand the next step to this worker's pool (inserted locked by it). */
   lockFor?: string;
-  /** Set by applyTransition: the next step's job, locked for this worker, and its payload. */
-  inline?: { jobId: string; job: StepJob };
+  /**
+   * Set by applyTransition: the next step's job, locked for this worker, its payload, and the run
+   * as the transition left it when the next step reads it.
+   */
+  inline?: { jobId: string; job: StepJob; context?: RunContext };
+  /** The run as the transition that handed this step over left it (see TransitionSpec.inlineContext). */
+  context?: RunContext;
 }
 
 /** How a branch or map iteration ended, handed to its parallel or map step (fan-in). */
@@ -113,6 +119,15 @@ export async function planSucceed(
   if (next.kind === 'step' && base.lockFor !== undefined && !plan.flow) {
     spec.inlineJob = stepJob(job, next.stepId, 1);
     spec.lockFor = base.lockFor;
+    // A top-level next step that reads the run gets it back with its job (one round trip less).
+    const following = getStep(definition, next.stepId);
+    if (
+      following.scope.kind === 'root' &&
+      (job.i?.length ?? 0) === 0 &&
+      needsContext(following.step)
+    ) {
+      spec.inlineContext = needsSteps(following.step) ? 'steps' : 'run';
+    }
   } else if (next.kind === 'step') {
     spec.jobs = [stepJob(job, next.stepId, 1)];
   } else if (next.scope.kind !== 'root') {

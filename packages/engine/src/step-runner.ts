@@ -89,13 +89,19 @@ export function createStepRunner(
     job: StepJob,
     jobId: string | undefined,
     lockFor: string | undefined,
+    context?: RunContext,
   ): Promise<{ result: StepRunResult; inline?: StepBase['inline'] }> => {
-    const base = await prepare(job, jobId, lockFor);
+    const base = await prepare(job, jobId, lockFor, context);
     const result = await runStep(base);
     return base.inline ? { result, inline: base.inline } : { result };
   };
 
-  const prepare = async (job: StepJob, jobId: string | undefined, lockFor: string | undefined) => {
+  const prepare = async (
+    job: StepJob,
+    jobId: string | undefined,
+    lockFor: string | undefined,
+    context?: RunContext,
+  ) => {
     const definition = await definitionOf(job);
     const base: StepBase = {
       job,
@@ -108,6 +114,7 @@ export function createStepRunner(
     if (jobId !== undefined) base.jobId = jobId;
     if (batcher) base.apply = (spec) => batcher.apply(spec);
     if (lockFor !== undefined) base.lockFor = lockFor;
+    if (context !== undefined) base.context = context;
     return base;
   };
 
@@ -118,22 +125,25 @@ export function createStepRunner(
     const until = Date.now() + (inline.maxMs ?? 250);
     let current = job;
     let currentId = jobId;
+    // The run as the last transition left it, when it handed over a step that reads the run.
+    let context: RunContext | undefined;
     for (let n = 1; ; n++) {
       const handOff = n < maxSteps && Date.now() < until ? inline.lockFor() : undefined;
       let outcome: Awaited<ReturnType<typeof runOne>>;
       try {
         const chained =
           batcher && handOff !== undefined
-            ? await runPureChain(batcher, current, currentId, handOff, maxSteps - n)
+            ? await runPureChain(batcher, current, currentId, handOff, maxSteps - n, context)
             : undefined;
         if (chained) {
           if (!chained.inline) return chained.result;
           n += chained.steps - 1;
           current = chained.inline.job;
           currentId = chained.inline.jobId;
+          context = chained.inline.context;
           continue;
         }
-        outcome = await runOne(current, currentId, handOff);
+        outcome = await runOne(current, currentId, handOff, context);
       } catch (err) {
         // This task holds the lock of an inline job: hand it back so it runs again.
         if (n > 1 && currentId !== undefined) await inline.settle(currentId, 'release');
@@ -146,6 +156,7 @@ export function createStepRunner(
       if (!outcome.inline) return outcome.result;
       current = outcome.inline.job;
       currentId = outcome.inline.jobId;
+      context = outcome.inline.context;
     }
   };
 
@@ -160,8 +171,9 @@ export function createStepRunner(
     jobId: string | undefined,
     lockFor: string,
     max: number,
+    context: RunContext | undefined,
   ): Promise<{ result: TransitionResult; steps: number; inline?: StepBase['inline'] } | undefined> {
-    const base = await prepare(job, jobId, lockFor);
+    const base = await prepare(job, jobId, lockFor, context);
     const specs = await planPureChain(base, max);
     if (specs.length === 0) return undefined;
     const raws = await chainBatcher.applyChain(specs);
@@ -171,7 +183,7 @@ export function createStepRunner(
       steps: specs.length,
     };
     for (const [i, spec] of specs.entries()) {
-      const { result, inlineJobId } = parseTransitionResult(raws[i]);
+      const { result, inlineJobId, inlineContext } = parseTransitionResult(raws[i]);
       if (result === 'applied' || result === 'deadline') {
         woken += result === 'deadline' ? 1 : runnableJobs(spec);
       }
@@ -180,7 +192,11 @@ export function createStepRunner(
         break;
       }
       if (i === specs.length - 1 && inlineJobId !== undefined && spec.inlineJob) {
-        outcome.inline = { jobId: inlineJobId, job: spec.inlineJob.payload as StepJob };
+        outcome.inline = {
+          jobId: inlineJobId,
+          job: spec.inlineJob.payload as StepJob,
+          ...(inlineContext ? { context: inlineContext } : {}),
+        };
       }
     }
     if (woken > 0) deps.wake?.(woken);
@@ -229,7 +245,11 @@ export function createStepRunner(
     }
     let context: RunContext | undefined = flowContext;
     if (context === undefined && needsContext(step)) {
-      context = await loadRunContext(deps.pool, job.t, job.r, needsSteps(step));
+      const handed = base.context;
+      context =
+        handed && (handed.steps !== null || !needsSteps(step))
+          ? handed
+          : await loadRunContext(deps.pool, job.t, job.r, needsSteps(step));
     }
     if (context && (context.status !== 'running' || context.generation > job.g)) return 'skipped';
     try {

@@ -1,5 +1,6 @@
 import { parseDuration } from '@roster/core';
 import type { Pool } from '@roster/db';
+import type { RunContext } from './run-context.js';
 import { STEP_TASK, type StepJob } from './step-job.js';
 
 export interface JobSpec {
@@ -55,6 +56,8 @@ export interface TransitionSpec {
    */
   inlineJob?: JobSpec;
   lockFor?: string;
+  /** With inlineJob: return the run's context (`steps`: with step outputs) for that next step. */
+  inlineContext?: 'run' | 'steps';
   /**
    * In a chain (TransitionBatcher.applyChain): applies only if the transition before it in the
    * statement applied, and completes the inline job that one inserted for it.
@@ -66,13 +69,26 @@ export type TransitionResult = 'applied' | 'duplicate' | 'stale' | 'missing' | '
 
 const TRANSITION_SQL = 'SELECT roster_engine_transition($1::jsonb) AS result';
 
-/** What roster_engine_transition returned: the outcome, and the inline job it locked if any. */
+/**
+ * What roster_engine_transition returned: the outcome, the inline job it locked if any, and the
+ * run's context for that job when asked (`applied:<job id>[:<context json>]`).
+ */
 export function parseTransitionResult(raw: string | undefined): {
   result: TransitionResult;
   inlineJobId?: string;
+  inlineContext?: RunContext;
 } {
-  if (raw?.startsWith('applied:')) return { result: 'applied', inlineJobId: raw.slice(8) };
-  return { result: (raw as TransitionResult | undefined) ?? 'missing' };
+  if (!raw?.startsWith('applied:'))
+    return { result: (raw as TransitionResult | undefined) ?? 'missing' };
+  const rest = raw.slice(8);
+  const colon = rest.indexOf(':');
+  if (colon < 0) return { result: 'applied', inlineJobId: rest };
+  const context = JSON.parse(rest.slice(colon + 1)) as RunContext | null;
+  return {
+    result: 'applied',
+    inlineJobId: rest.slice(0, colon),
+    ...(context ? { inlineContext: context } : {}),
+  };
 }
 
 /** Runs one transition: its own transaction (a single statement), a prepared statement. */
