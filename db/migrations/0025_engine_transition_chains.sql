@@ -164,21 +164,66 @@ DECLARE
   specs jsonb[];
   spec jsonb;
   prev text;
-  i int;
+  i int := 1;
+  j int;
+  n int;
+  middle jsonb[];
+  v_tenant uuid;
+  v_run uuid;
+  v_steps text[];
 BEGIN
-  SELECT coalesce(array_agg(e ORDER BY n), '{}') INTO specs
-    FROM jsonb_array_elements(p) WITH ORDINALITY AS x(e, n);
-  FOR i IN 1 .. cardinality(specs) LOOP
+  SELECT coalesce(array_agg(e ORDER BY k), '{}') INTO specs
+    FROM jsonb_array_elements(p) WITH ORDINALITY AS x(e, k);
+  n := cardinality(specs);
+  WHILE i <= n LOOP
     spec := specs[i];
     IF spec ? 'after' AND coalesce(prev, '') NOT LIKE 'applied%' THEN
       prev := 'stale';
-    ELSE
-      IF i < cardinality(specs) AND specs[i + 1] ? 'after' THEN
-        spec := spec - 'inlineJob' - 'lockFor';
-      END IF;
-      prev := roster_engine_transition(spec - 'after');
+      results := results || prev;
+      i := i + 1;
+      CONTINUE;
     END IF;
+    -- The middle of a chain: plain successes that hand the run on to the next transition of the
+    -- statement. The one before applied in this transaction (so the run is locked, running, in
+    -- this generation and before its deadline, as now() is the same), and they change neither
+    -- the run nor the queue: their step runs and audit events go in one statement each.
+    IF spec ? 'after' THEN
+      j := i;
+      WHILE j < n AND specs[j + 1] ? 'after' AND specs[j]->>'stepStatus' = 'succeeded'
+            AND specs[j]->>'run' = spec->>'run' AND specs[j]->>'tenant' = spec->>'tenant'
+            AND coalesce(specs[j]->>'runStatus', 'running') = 'running'
+            AND NOT specs[j] ?| ARRAY['jobs', 'job', 'review', 'closeReview', 'expectWaiting',
+                                     'attemptError', 'error', 'notify', 'wakeAt'] LOOP
+        j := j + 1;
+      END LOOP;
+      middle := specs[i:j - 1];
+      v_tenant := (spec->>'tenant')::uuid;
+      v_run := (spec->>'run')::uuid;
+      v_steps := ARRAY(SELECT m->>'step' FROM unnest(middle) m);
+      IF cardinality(middle) > 0 AND NOT EXISTS (
+           SELECT 1 FROM step_runs
+            WHERE tenant_id = v_tenant AND run_id = v_run AND step_id = ANY(v_steps)) THEN
+        INSERT INTO step_runs (tenant_id, run_id, step_id, status, attempt, generation, output, finished_at)
+        SELECT v_tenant, v_run, m->>'step', 'succeeded',
+               coalesce((m->>'attempt')::int, 1), coalesce((m->>'generation')::int, 0), m->'output', now()
+          FROM unnest(middle) WITH ORDINALITY AS x(m, k) ORDER BY k;
+        INSERT INTO audit_events (tenant_id, run_id, kind, data)
+        SELECT v_tenant, v_run, e->>'kind', coalesce(e->'data', '{}'::jsonb)
+          FROM unnest(middle) WITH ORDINALITY AS x(m, k),
+               jsonb_array_elements(coalesce(m->'audit', '[]'::jsonb)) WITH ORDINALITY AS a(e, l)
+         ORDER BY k, l;
+        results := results || array_fill('applied'::text, ARRAY[cardinality(middle)]);
+        prev := 'applied';
+        i := j;
+        CONTINUE;
+      END IF;
+    END IF;
+    IF i < n AND specs[i + 1] ? 'after' THEN
+      spec := spec - 'inlineJob' - 'lockFor';
+    END IF;
+    prev := roster_engine_transition(spec - 'after');
     results := results || prev;
+    i := i + 1;
   END LOOP;
   RETURN results;
 END

@@ -260,6 +260,24 @@ describe('roster_engine_transitions with chained transitions', () => {
     expect(await lockedJobs(runId)).toEqual([]);
   });
 
+  it('stops a chain at a step already recorded, in its middle as at its head', async () => {
+    const { runId, workflowId } = await waitingRun();
+    await apply([spec(runId, workflowId, 'x')]);
+    const results = await apply([
+      spec(runId, workflowId, 'w'),
+      spec(runId, workflowId, 'x', { after: true }),
+      spec(runId, workflowId, 'y', { after: true }),
+      spec(runId, workflowId, 'z', { after: true }),
+    ]);
+    expect(results).toEqual(['applied', 'duplicate', 'stale', 'stale']);
+    expect(await stepRows(runId)).toEqual(['w', 'x']);
+    const { rows } = await db.ownerPool.query(
+      `SELECT data->>'step' AS step FROM audit_events WHERE run_id = $1 AND kind = 'step.succeeded' ORDER BY id`,
+      [runId],
+    );
+    expect(rows.map((r) => r.step)).toEqual(['x', 'w']);
+  });
+
   it('changes nothing in a cancelled run', async () => {
     const { runId, workflowId } = await waitingRun();
     await db.ownerPool.query(`UPDATE runs SET status = 'cancelled' WHERE id = $1`, [runId]);
