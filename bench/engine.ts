@@ -72,8 +72,13 @@ const stamps = new Map<string, number>();
 const wfLatency = await workflow(
   chain(10, () => ({ type: 'connector', connector: 'bench', action: 'stamp' })),
 );
+// A no-op connector step: a call with a side effect, so each one commits before the next runs
+// (transforms chain: consecutive pure steps commit together, see decision 0005).
+const wfConnector10 = await workflow(
+  chain(10, () => ({ type: 'connector', connector: 'bench', action: 'noop' })),
+);
 const executors = new ExecutorRegistry().registerConnector(async (call) => {
-  stamps.set(`${call.runId}/${call.stepId}`, performance.now());
+  if (call.step.action === 'stamp') stamps.set(`${call.runId}/${call.stepId}`, performance.now());
   return { output: null };
 });
 const preset = {
@@ -153,13 +158,15 @@ async function rosterRound(workflowId: string, runs: number): Promise<number> {
 
 const raw: number[] = [];
 const steps10: number[] = [];
+const connector10: number[] = [];
 const runs1: number[] = [];
 for (let round_ = 0; round_ < ROUNDS; round_++) {
   raw.push(await rawRound());
   steps10.push((await rosterRound(wf10, RUNS10)) * 10);
+  connector10.push((await rosterRound(wfConnector10, RUNS10)) * 10);
   runs1.push(await rosterRound(wf1, RUNS1));
   console.log(
-    `round ${round_ + 1}: raw ${round(raw.at(-1) ?? 0, 0)} jobs/s, steps10 ${round(steps10.at(-1) ?? 0, 0)} steps/s, runs1 ${round(runs1.at(-1) ?? 0, 0)} runs/s`,
+    `round ${round_ + 1}: raw ${round(raw.at(-1) ?? 0, 0)} jobs/s, steps10 ${round(steps10.at(-1) ?? 0, 0)} steps/s, connector steps10 ${round(connector10.at(-1) ?? 0, 0)} steps/s, runs1 ${round(runs1.at(-1) ?? 0, 0)} runs/s`,
   );
 }
 
@@ -190,7 +197,7 @@ const pct = (values: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 };
 console.log(
-  `spread: raw ${raw.map((v) => round(v, 0)).join('/')}, steps10 ${steps10.map((v) => round(v, 0)).join('/')}, runs1 ${runs1.map((v) => round(v, 0)).join('/')}`,
+  `spread: raw ${raw.map((v) => round(v, 0)).join('/')}, steps10 ${steps10.map((v) => round(v, 0)).join('/')}, connector steps10 ${connector10.map((v) => round(v, 0)).join('/')}, runs1 ${runs1.map((v) => round(v, 0)).join('/')}`,
 );
 await Promise.all([owner.end(), app.end()]);
 await pgInfo.stop();
@@ -200,10 +207,12 @@ printReport({
   figures: {
     raw_jobs_per_s: round(rawMedian, 0),
     steps10_per_s: round(median(steps10), 0),
+    steps10_connector_per_s: round(median(connector10), 0),
     runs1_per_s: round(median(runs1), 0),
   },
   ratios: {
     steps10_vs_raw: round(median(steps10) / rawMedian),
+    steps10_connector_vs_raw: round(median(connector10) / rawMedian),
     runs1_vs_raw: round(median(runs1) / rawMedian),
   },
   latency_ms: {
@@ -216,5 +225,6 @@ printReport({
   notes: [
     'fsync and synchronous_commit on; concurrency 10, localQueue 200, completeJobBatchDelay 0 for both',
     'jobs/runs enqueued before timing; no-op step = transform of a constant; maxRunsPerTenant raised above the batch',
+    'steps10: consecutive transforms chain (commit together, a step run and audit event each); steps10_connector: no-op connector calls, one commit per step',
   ],
 });
