@@ -18,19 +18,28 @@ export async function applyTransition(
 ): Promise<TransitionResult> {
   if (!base.wake) spec.notify = true;
   const raw = await (base.apply ? base.apply(spec) : transitionRaw(base.pool, spec));
-  const { result, inlineJobId, inlineContext } = parseTransitionResult(raw);
-  if (inlineJobId !== undefined && spec.inlineJob) {
-    base.inline = {
-      jobId: inlineJobId,
-      job: spec.inlineJob.payload as StepBase['job'],
-      ...(inlineContext ? { context: inlineContext } : {}),
-    };
-  }
+  const parsed = parseTransitionResult(raw);
+  const { result } = parsed;
+  const inline = handedOver(spec, parsed);
+  if (inline) base.inline = inline;
   if (base.wake && (result === 'applied' || result === 'deadline')) {
     const jobs = result === 'deadline' ? 1 : runnableJobs(spec);
     if (jobs > 0) base.wake(jobs);
   }
   return result;
+}
+
+/** The next step a committed transition handed to this worker: its locked job and the run. */
+export function handedOver(
+  spec: TransitionSpec,
+  parsed: ReturnType<typeof parseTransitionResult>,
+): StepBase['inline'] | undefined {
+  if (parsed.inlineJobId === undefined || !spec.inlineJob) return undefined;
+  return {
+    jobId: parsed.inlineJobId,
+    job: spec.inlineJob.payload as StepBase['job'],
+    ...(parsed.inlineContext ? { context: parsed.inlineContext } : {}),
+  };
 }
 
 type Extra = Pick<TransitionSpec, 'expectWaiting' | 'closeReview'>;

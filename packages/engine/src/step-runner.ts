@@ -20,7 +20,13 @@ import { inputHash } from './input-hash.js';
 import { planPureChain } from './pure-chain.js';
 import { loadRunContext, type RunContext } from './run-context.js';
 import { type StepJob, stepIdempotencyKey } from './step-job.js';
-import { applyTransition, failStep, type StepBase, succeedStep } from './step-outcomes.js';
+import {
+  applyTransition,
+  failStep,
+  handedOver,
+  type StepBase,
+  succeedStep,
+} from './step-outcomes.js';
 import { needsContext, needsSteps } from './step-reads.js';
 import {
   parseTransitionResult,
@@ -183,7 +189,8 @@ export function createStepRunner(
       steps: specs.length,
     };
     for (const [i, spec] of specs.entries()) {
-      const { result, inlineJobId, inlineContext } = parseTransitionResult(raws[i]);
+      const parsed = parseTransitionResult(raws[i]);
+      const { result } = parsed;
       if (result === 'applied' || result === 'deadline') {
         woken += result === 'deadline' ? 1 : runnableJobs(spec);
       }
@@ -191,13 +198,8 @@ export function createStepRunner(
         outcome = { result, steps: i + 1 };
         break;
       }
-      if (i === specs.length - 1 && inlineJobId !== undefined && spec.inlineJob) {
-        outcome.inline = {
-          jobId: inlineJobId,
-          job: spec.inlineJob.payload as StepJob,
-          ...(inlineContext ? { context: inlineContext } : {}),
-        };
-      }
+      const inline = i === specs.length - 1 ? handedOver(spec, parsed) : undefined;
+      if (inline) outcome.inline = inline;
     }
     if (woken > 0) deps.wake?.(woken);
     return outcome;

@@ -60,7 +60,7 @@ export interface TransitionSpec {
   inlineContext?: 'run' | 'steps';
   /**
    * In a chain (TransitionBatcher.applyChain): applies only if the transition before it in the
-   * statement applied, and completes the inline job that one inserted for it.
+   * statement applied. That one hands it no job: both commit in the same transaction.
    */
   after?: true;
 }
