@@ -17,6 +17,12 @@ export function createPool(
   // An idle client losing its server (Postgres restarted) must not crash the process; the pool
   // discards it and the next checkout reconnects.
   pool.on('error', () => {});
+  // pg-pool listens for that only while a client is idle. A checked-out client whose server goes
+  // away emits 'error' as well; its query fails and the caller sees it, so the event itself must
+  // not crash the process.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   return pool;
 }
 
