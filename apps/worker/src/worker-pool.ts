@@ -90,6 +90,7 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<Running
           },
         }),
   });
+  // A pool that cannot start (Postgres unreachable) leaves no connections behind.
   const runner = await run({
     connectionString: options.appUrl,
     concurrency,
@@ -118,6 +119,9 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<Running
         failJobBatchDelay: 0,
       },
     },
+  }).catch(async (err: unknown) => {
+    await pool.end().catch(() => {});
+    throw err;
   });
   const timers: NodeJS.Timeout[] = [];
   const safely = (fn: () => Promise<unknown>) => () => {

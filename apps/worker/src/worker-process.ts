@@ -1,6 +1,7 @@
 import { createPool } from '@roster/db';
 import type { AuditTaskOptions } from './audit-tasks.js';
 import { loadExecutorModule } from './executors/executor-module.js';
+import { startWhenPostgresAnswers } from './start-when-postgres-answers.js';
 import { type RunningWorkerPool, runWorkerPool } from './worker-pool.js';
 
 /**
@@ -47,7 +48,13 @@ process.once('message', async (message: { type: 'start'; options: WorkerProcessO
     createPool,
   });
   if (exiting) return;
-  const pool = await runWorkerPool({ ...engine, ...options, executors });
+  // Started while Postgres restarts (a replacement for a worker that died with it): wait for it
+  // rather than exit and be replaced again.
+  const pool = await startWhenPostgresAnswers(
+    () => runWorkerPool({ ...engine, ...options, executors }),
+    { stopped: () => exiting },
+  );
+  if (!pool) return;
   running = pool;
   if (exiting) {
     await pool.stop().catch(() => {});
