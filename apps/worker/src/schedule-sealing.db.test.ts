@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { withTenant } from '@roster/db';
-import { createSchedule, SCHEDULES_TICK_TASK } from '@roster/engine';
+import { createSchedule, SCHEDULES_TICK_TASK, startRun } from '@roster/engine';
 import { createPersonalDataVault } from '@roster/governance';
 import { createLocalKeyProvider } from '@roster/plugin-host';
 import { createTenant, createTestDatabase } from '@roster/testkit';
@@ -84,4 +84,57 @@ it('a scheduled run holds the address sealed; its connector step sees the plaint
   expect(opened).toEqual({ contact: email, list: 'digest' });
   // The connector got the plaintext: only it has a domain after '@'.
   expect(run.output).toEqual({ domain: 'customer.test' });
+});
+
+it('a child run started by callWorkflow holds an address its parent built sealed', async () => {
+  const email = 'erin.child@child.test';
+  const childId = await createWorkflow(db.ownerPool, tenant.id, {
+    start: 'notify',
+    steps: {
+      notify: {
+        type: 'connector',
+        connector: 'test',
+        action: 'notify',
+        input: '{ "to": input.to }',
+        end: true,
+      },
+    },
+  });
+  const { rows: names } = await db.ownerPool.query<{ name: string }>(
+    'SELECT name FROM workflows WHERE id = $1',
+    [childId],
+  );
+  const parentId = await createWorkflow(db.ownerPool, tenant.id, {
+    start: 'call',
+    steps: {
+      // The address exists only once the parent builds it: the parent's input holds none.
+      call: {
+        type: 'callWorkflow',
+        workflow: names[0]?.name as string,
+        input: '{ "to": input.user & "@" & input.domain }',
+        end: true,
+      },
+    },
+  });
+  await startRun(db.appPool, tenant.id, {
+    workflowId: parentId,
+    input: { user: 'erin.child', domain: 'child.test' },
+  });
+  const child = await waitFor(
+    async () => {
+      const { rows } = await db.ownerPool.query<{
+        status: string;
+        input: { to: string };
+        output: unknown;
+      }>('SELECT status, input, output FROM runs WHERE workflow_id = $1', [childId]);
+      return rows[0] && ['succeeded', 'failed'].includes(rows[0].status) ? rows[0] : undefined;
+    },
+    30_000,
+    'the child run to end',
+  );
+  expect(child.status).toBe('succeeded');
+  expect(JSON.stringify(child.input)).not.toContain(email);
+  expect(child.input).toMatchObject({ to: expect.stringMatching(/^\[\[pd1:/) });
+  // Its connector step still got the plaintext.
+  expect(child.output).toEqual({ domain: 'child.test' });
 });

@@ -49,16 +49,21 @@ export async function startChildRun(
         { fatal: true },
       );
     }
-    const started = await startRunsInTransaction(tx.client, job.t, [
-      {
-        workflowId,
-        ...(step.version !== undefined ? { version: step.version } : {}),
-        input: input ?? {},
-        idempotencyKey: childRunKey(base),
-        // The child is started by its parent run, on behalf of the parent's accountable member.
-        startedBy: { kind: 'run', id: job.r, memberId: rows[0]?.member ?? null },
-      },
-    ]).catch((err: unknown) => {
+    const started = await startRunsInTransaction(
+      tx.client,
+      job.t,
+      [
+        {
+          workflowId,
+          ...(step.version !== undefined ? { version: step.version } : {}),
+          input: input ?? {},
+          idempotencyKey: childRunKey(base),
+          // The child is started by its parent run, on behalf of the parent's accountable member.
+          startedBy: { kind: 'run', id: job.r, memberId: rows[0]?.member ?? null },
+        },
+      ],
+      base.engine,
+    ).catch((err: unknown) => {
       if (err instanceof EngineError && err.code !== 'CONFLICT') {
         throw new StepFailure('WORKFLOW_NOT_FOUND', err.message, { fatal: true, cause: err });
       }

@@ -7,6 +7,7 @@ import {
   type WorkflowDefinition,
 } from '@roster/core';
 import type { Pool, PoolClient } from '@roster/db';
+import type { EngineOptions } from './engine-options.js';
 import type { StepFailure } from './errors.js';
 import { evaluate } from './expressions.js';
 import { flowScope } from './flow-context.js';
@@ -40,6 +41,8 @@ export interface StepBase {
   inline?: { jobId: string; job: StepJob; context?: RunContext };
   /** The run as the transition that handed this step over left it (see TransitionSpec.inlineContext). */
   context?: RunContext;
+  /** The worker's engine options, for the child runs a callWorkflow step starts. */
+  engine?: Pick<EngineOptions, 'maxRunsPerTenant' | 'sealInput' | 'mayHoldPersonalData'>;
 }
 
 /** How a branch or map iteration ended, handed to its parallel or map step (fan-in). */

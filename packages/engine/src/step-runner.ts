@@ -10,6 +10,7 @@ import {
 import { type Pool, withTenant } from '@roster/db';
 import { childEnded, startChildRun } from './child-runs.js';
 import { type DefinitionCache, loadDefinition, sharedDefinitions } from './definitions.js';
+import type { EngineOptions } from './engine-options.js';
 import { StepFailure } from './errors.js';
 import type { ExecutorRegistry, ExecutorResult } from './executors.js';
 import { evaluate } from './expressions.js';
@@ -43,6 +44,11 @@ export interface StepRunnerDeps {
   pool: Pool;
   executors: ExecutorRegistry;
   definitions?: DefinitionCache;
+  /**
+   * The operator's engine options, for the runs this worker starts itself (a callWorkflow step's
+   * child run): its tenant's run limit and the sealing of personal data in the child's input.
+   */
+  engine?: Pick<EngineOptions, 'maxRunsPerTenant' | 'sealInput' | 'mayHoldPersonalData'>;
   /** Jitter source for backoff. Default Math.random. */
   random?: RandomSource;
   /**
@@ -121,6 +127,7 @@ export function createStepRunner(
     if (batcher) base.apply = (spec) => batcher.apply(spec);
     if (lockFor !== undefined) base.lockFor = lockFor;
     if (context !== undefined) base.context = context;
+    if (deps.engine) base.engine = deps.engine;
     return base;
   };
 
