@@ -219,6 +219,35 @@ describe('parallel', () => {
     expect(fork).toMatchObject({ status: 'failed', error: { code: 'BRANCH_BROKE' } });
     expect(run.steps.find((s) => s.stepId === 'fork#ok')?.status).toBe('cancelled');
   });
+  it('a declared timeout fails the parallel step with TIMEOUT and cancels its branches', async () => {
+    const wf = await publish({
+      start: 'fork',
+      steps: {
+        fork: {
+          type: 'parallel',
+          timeout: '300ms',
+          retry: { maxAttempts: 1 },
+          branches: {
+            slow: { start: 's1', steps: { s1: { type: 'wait', duration: '1h', end: true } } },
+            quick: { start: 'q1', steps: { q1: { type: 'transform', value: '1', end: true } } },
+          },
+          catch: [{ errors: ['TIMEOUT'], next: 'rescue' }],
+          next: 'after',
+        },
+        after: { type: 'transform', value: '"joined"', end: true },
+        rescue: { type: 'transform', value: '"timed out"', end: true },
+      },
+    });
+    const { runId } = await startRun(db.appPool, tenant.id, { workflowId: wf.id });
+    const run = await settled(runId);
+    expect(run).toMatchObject({ status: 'succeeded', output: 'timed out' });
+    expect(run.steps.find((s) => s.stepId === 'fork')).toMatchObject({
+      status: 'failed',
+      error: { code: 'TIMEOUT' },
+    });
+    expect(run.steps.find((s) => s.stepId === 'fork#slow')?.status).toBe('cancelled');
+    expect(run.steps.find((s) => s.stepId === 'fork#quick')?.status).toBe('succeeded');
+  });
 });
 
 describe('map', () => {
@@ -552,6 +581,37 @@ describe('callWorkflow', () => {
       [runId],
     );
     expect(rows[0].n).toBe(1);
+  });
+
+  it('a declared timeout fails the step with TIMEOUT and stops the child; its catch goes on', async () => {
+    const child = await publish({
+      start: 'pause',
+      steps: { pause: { type: 'wait', duration: '1h', end: true } },
+    });
+    const parent = await publish({
+      start: 'call',
+      steps: {
+        call: {
+          type: 'callWorkflow',
+          workflow: child.name,
+          timeout: '300ms',
+          retry: { maxAttempts: 1 },
+          catch: [{ errors: ['TIMEOUT'], next: 'fallback' }],
+          next: 'after',
+        },
+        after: { type: 'transform', value: '"child answered"', end: true },
+        fallback: { type: 'transform', value: '"gave up waiting"', end: true },
+      },
+    });
+    const { runId } = await startRun(db.appPool, tenant.id, { workflowId: parent.id });
+    const run = await settled(runId);
+    expect(run).toMatchObject({ status: 'succeeded', output: 'gave up waiting' });
+    expect(run.steps.find((s) => s.stepId === 'call')).toMatchObject({
+      status: 'failed',
+      error: { code: 'TIMEOUT' },
+    });
+    const childId = await childOf(runId);
+    expect((await parentRow(childId)).status).toBe('cancelled');
   });
 
   it('cancelling the parent cancels the child', async () => {
