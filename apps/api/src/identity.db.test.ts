@@ -180,7 +180,10 @@ describe('API keys', () => {
       'SELECT secret_hash FROM api_keys WHERE prefix = $1',
       [created.data?.createApiKey.apiKey.prefix],
     );
-    expect(rows[0].secret_hash).not.toContain(token.split('_')[2]);
+    // The secret is what follows `rk_<12 hex>_`; it may itself hold '_' (base64url).
+    const secret = token.slice('rk_'.length + 12 + 1);
+    expect(secret).toHaveLength(43);
+    expect(rows[0].secret_hash).not.toContain(secret);
 
     expect((await api.gql('{ workflows { nodes { id } } }', {}, token)).errors).toBeUndefined();
     const listed = await api.gql('{ apiKeys { nodes { name lastUsedAt } } }', {}, owner.token);
