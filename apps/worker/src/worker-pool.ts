@@ -78,13 +78,8 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<Running
     pool,
     executors: options.executors,
     ...(options.definitions ? { definitions: options.definitions } : {}),
-    engine: {
-      ...(options.maxRunsPerTenant !== undefined
-        ? { maxRunsPerTenant: options.maxRunsPerTenant }
-        : {}),
-      ...(options.sealInput ? { sealInput: options.sealInput } : {}),
-      ...(options.mayHoldPersonalData ? { mayHoldPersonalData: options.mayHoldPersonalData } : {}),
-    },
+    // The runs its callWorkflow steps start get the same run limit and input sealing.
+    engine: options,
     // Transitions do not NOTIFY (that serialises their commits); the pool wakes its own queue.
     wake: (jobs) => nudge(jobs),
     ...(options.inlineSteps === false

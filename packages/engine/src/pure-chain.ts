@@ -1,4 +1,5 @@
 import { getStep, nextSteps, selectBranch } from '@roster/core';
+import { StepFailure } from './errors.js';
 import { evaluate } from './expressions.js';
 import { flowScope } from './flow-context.js';
 import { loadRunContext, type RunContext } from './run-context.js';
@@ -64,27 +65,43 @@ export async function planPureChain(first: StepBase, max: number): Promise<Trans
   return specs;
 }
 
-/** A pure step's output, or nothing when it cannot be computed in memory. */
+/**
+ * What a pure step (transform, condition, succeed) computes: its output and how it finishes (a
+ * condition's branch). A failing expression throws a fatal StepFailure. The step runner uses it
+ * for a pure step run alone, the chain for each step it plans.
+ */
+export async function computePure(
+  base: StepBase,
+  scope: Record<string, unknown>,
+): Promise<{ output: unknown; finish: Finish }> {
+  const { stepId, definition } = base;
+  const { step } = getStep(definition, stepId);
+  switch (step.type) {
+    case 'transform':
+      return { output: await evaluate(step.value, scope), finish: {} };
+    case 'succeed':
+      return { output: step.output ? await evaluate(step.output, scope) : null, finish: {} };
+    case 'condition': {
+      const selected = await selectBranch(definition, stepId, scope);
+      if (!selected.ok) {
+        throw new StepFailure(selected.error.code, selected.error.message, { fatal: true });
+      }
+      return { output: { branch: selected.branch }, finish: { branch: selected.branch } };
+    }
+    default:
+      throw new StepFailure('STEP_TYPE_UNSUPPORTED', `Step "${stepId}" is not a pure step.`, {
+        fatal: true,
+      });
+  }
+}
+
+/** A pure step's output, or nothing when it cannot be computed in memory (it then runs alone). */
 async function compute(
   base: StepBase,
   scope: Record<string, unknown>,
 ): Promise<{ output: unknown; finish: Finish } | undefined> {
-  const { stepId, definition } = base;
-  const { step } = getStep(definition, stepId);
   try {
-    switch (step.type) {
-      case 'transform':
-        return { output: await evaluate(step.value, scope), finish: {} };
-      case 'succeed':
-        return { output: step.output ? await evaluate(step.output, scope) : null, finish: {} };
-      case 'condition': {
-        const selected = await selectBranch(definition, stepId, scope);
-        if (!selected.ok) return undefined;
-        return { output: { branch: selected.branch }, finish: { branch: selected.branch } };
-      }
-      default:
-        return undefined;
-    }
+    return await computePure(base, scope);
   } catch {
     return undefined;
   }

@@ -4,7 +4,6 @@ import {
   type RandomSource,
   resolveStepPolicy,
   type Step,
-  selectBranch,
   type WorkflowDefinition,
 } from '@roster/core';
 import { type Pool, withTenant } from '@roster/db';
@@ -18,7 +17,7 @@ import { startMap, startParallel } from './fan-out.js';
 import { type FlowContext, flowScope, framesLive, loadFlowContext } from './flow-context.js';
 import { type Frame, framesOf, rowKey } from './flow-keys.js';
 import { inputHash } from './input-hash.js';
-import { planPureChain } from './pure-chain.js';
+import { computePure, planPureChain } from './pure-chain.js';
 import { loadRunContext, type RunContext } from './run-context.js';
 import { type StepJob, stepIdempotencyKey } from './step-job.js';
 import {
@@ -290,16 +289,11 @@ async function execute(
     case 'callWorkflow':
       return startChildRun(base, step, scope, context?.deadlineAt);
     case 'transform':
-      return succeedStep(base, await evaluate(step.value, scope));
-    case 'condition': {
-      const selected = await selectBranch(definition, stepId, scope);
-      if (!selected.ok) {
-        throw new StepFailure(selected.error.code, selected.error.message, { fatal: true });
-      }
-      return succeedStep(base, { branch: selected.branch }, { branch: selected.branch });
+    case 'condition':
+    case 'succeed': {
+      const { output, finish } = await computePure(base, scope);
+      return succeedStep(base, output, finish);
     }
-    case 'succeed':
-      return succeedStep(base, step.output ? await evaluate(step.output, scope) : null);
     case 'fail':
       return failStep(
         base,

@@ -53,8 +53,8 @@ export class TransitionBatcher {
 
   /**
    * Applies a chain of one run's transitions in order, in the same statement: each after the
-   * first is marked `after`, so it applies only if the one before it applied, and completes the
-   * job that one inserted for it (roster_engine_transitions). Results in order.
+   * first is marked `after`, so it applies only if the one before it applied; the one before hands
+   * it no job, as both commit together (roster_engine_transitions). Results in order.
    */
   applyChain(specs: TransitionSpec[]): Promise<string[]> {
     return new Promise((resolve, reject) => {
