@@ -1,4 +1,4 @@
-import { completeReviewTask, ExecutorRegistry, getRun, startRun } from '@roster/engine';
+import { completeReviewTask, ExecutorRegistry, getRun, startRun, startRuns } from '@roster/engine';
 import { createTenant, createTestDatabase } from '@roster/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createWorkflow, waitFor } from '../test/fixtures.js';
@@ -90,6 +90,65 @@ describe('concurrency.key / maxRunsPerKey', () => {
     expect(Object.fromEntries(peak)).toEqual({ acme: 2, globex: 2 });
     const runs = await Promise.all(started.map((s) => getRun(db.appPool, tenant.id, s.runId)));
     expect(runs.map((r) => r.status)).toEqual(Array(20).fill('succeeded'));
+  });
+});
+
+describe('maxRunsPerTenant', () => {
+  it('starts runs at once while the tenant has room, queues the rest in order, and never runs more', async () => {
+    const tenant = await createTenant(db.ownerPool, 'Limited');
+    const workflowId = await createWorkflow(db.ownerPool, tenant.id, {
+      start: 'call',
+      steps: {
+        call: {
+          type: 'connector',
+          connector: 'test',
+          action: 'record',
+          input: '{ "key": "all" }',
+          end: true,
+        },
+      },
+    });
+    const limit = { maxRunsPerTenant: 3 };
+    // Only this test's worker may run these (the one before it is still running).
+    for (const w of workers.splice(0)) await w.stop();
+    // Room for the whole batch: all three start at once, each with its first step's job.
+    const first = await startRuns(
+      db.appPool,
+      tenant.id,
+      [{ workflowId }, { workflowId }, { workflowId }],
+      limit,
+    );
+    expect(first.map((r) => r.status)).toEqual(['running', 'running', 'running']);
+    // No room: these wait, and a run started after them waits behind them.
+    const waiting = await startRuns(db.appPool, tenant.id, [{ workflowId }, { workflowId }], limit);
+    expect(waiting.map((r) => r.status)).toEqual(['queued', 'queued']);
+    const last = await startRun(db.appPool, tenant.id, { workflowId }, limit);
+    expect(last.status).toBe('queued');
+    const { rows: jobs } = await db.ownerPool.query(
+      `SELECT count(*)::int AS n FROM graphile_worker._private_jobs WHERE payload->>'t' = $1`,
+      [tenant.id],
+    );
+    expect(jobs[0].n).toBe(3);
+
+    const inFlight = new Map<string, number>();
+    const peak = new Map<string, number>();
+    await startWorker(inFlight, peak);
+    const all = [...first, ...waiting, last];
+    await waitFor(
+      async () => {
+        const runs = await Promise.all(all.map((r) => getRun(db.appPool, tenant.id, r.runId)));
+        return runs.every((r) => r.status === 'succeeded');
+      },
+      30_000,
+      'all six runs to succeed',
+    );
+    expect(peak.get('all')).toBe(3);
+    // Each run that ended admitted the oldest waiting run: the last one started last.
+    const { rows } = await db.ownerPool.query(
+      `SELECT id, started_at FROM runs WHERE tenant_id = $1 ORDER BY started_at, created_at`,
+      [tenant.id],
+    );
+    expect(rows.at(-1)?.id).toBe(last.runId);
   });
 });
 
