@@ -633,6 +633,50 @@ describe('callWorkflow', () => {
     expect(cancelled.steps.find((s) => s.stepId === 'pause')?.status).toBe('cancelled');
   });
 
+  it('a parent that is dead-lettered while its child still waits cancels the child', async () => {
+    const child = await publish({
+      start: 'pause',
+      steps: { pause: { type: 'wait', duration: '1h', end: true } },
+    });
+    const parent = await publish({
+      start: 'fork',
+      steps: {
+        fork: {
+          type: 'parallel',
+          branches: {
+            kid: {
+              start: 'call',
+              steps: { call: { type: 'callWorkflow', workflow: child.name, end: true } },
+            },
+            // Fails only once a reviewer answers, after the child is waiting.
+            bad: {
+              start: 'ask',
+              steps: {
+                ask: { type: 'review', title: 'Stop the run?', next: 'boom' },
+                boom: { type: 'fail', error: 'BRANCH_BROKE' },
+              },
+            },
+          },
+          end: true,
+        },
+      },
+    });
+    const { runId } = await startRun(db.appPool, tenant.id, { workflowId: parent.id });
+    const childId = await childOf(runId);
+    await settled(childId, ['waiting']);
+    const task = await waitFor(async () => {
+      const { rows } = await db.ownerPool.query(
+        `SELECT id FROM review_tasks WHERE run_id = $1 AND status = 'open'`,
+        [runId],
+      );
+      return rows[0]?.id as string | undefined;
+    }, 20_000);
+    await completeReviewTask(db.appPool, tenant.id, task, { approved: true });
+    expect(await settled(runId)).toMatchObject({ status: 'dead_lettered' });
+    const stopped = await settled(childId, ['cancelled']);
+    expect(stopped.error).toMatchObject({ code: 'PARENT_ENDED' });
+  });
+
   it('waits for a review inside the child and resumes with the reviewer’s outcome', async () => {
     const child = await publish({
       start: 'ask',

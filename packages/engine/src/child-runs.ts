@@ -77,6 +77,12 @@ export async function startChildRun(
         WHERE tenant_id = $1 AND id = $2`,
       [job.t, child.runId, job.r, key, parentDeadline ?? null],
     );
+    // The parent's end must cancel this child if it still runs: the runs_ended trigger fires
+    // for a run that started children (migration 0027).
+    await tx.client.query(
+      'UPDATE runs SET child_runs = true WHERE tenant_id = $1 AND id = $2 AND child_runs IS NOT TRUE',
+      [job.t, job.r],
+    );
     const result = await transitionIn(tx, {
       ...specBase(base),
       stepStatus: 'waiting',
