@@ -1,6 +1,7 @@
 // npm run bench:engine — raw graphile-worker no-op jobs vs Roster steps and runs, same Postgres,
 // same worker settings (concurrency 10, localQueue 200, completeJobBatchDelay 0), fsync on.
-// Work is enqueued before the clock starts (as graphile-worker's perfTest does) and measured
+// After an uncounted warm-up round (a quarter of the work of each), work is enqueued before the
+// clock starts (as graphile-worker's perfTest does) and measured
 // until the last job/run is done (raw: counted in process; Roster: no active run left, probed
 // every 10 ms); rounds interleave baseline and Roster; medians are reported. (Roster's pool polls every 500 ms for
 // due timers where the raw pool uses the 2 s default: neither polls for new work, which arrives
@@ -86,11 +87,11 @@ const preset = {
   worker: { localQueue: { size: LOCAL_QUEUE }, completeJobBatchDelay: 0, failJobBatchDelay: 0 },
 };
 
-async function rawRound(): Promise<number> {
+async function rawRound(jobs = RAW_JOBS): Promise<number> {
   await owner.query(
     `SELECT graphile_worker.add_jobs(array_agg(('bench_noop', '{}'::json, NULL, NULL, NULL, NULL, NULL, NULL)::graphile_worker.job_spec))
        FROM generate_series(1, $1)`,
-    [RAW_JOBS],
+    [jobs],
   );
   let done = 0;
   let finish: () => void = () => {};
@@ -105,7 +106,7 @@ async function rawRound(): Promise<number> {
     logger: quietLogger,
     taskList: {
       bench_noop: async () => {
-        if (++done === RAW_JOBS) finish();
+        if (++done === jobs) finish();
       },
     },
     preset,
@@ -113,7 +114,7 @@ async function rawRound(): Promise<number> {
   await finished;
   const elapsed = performance.now() - start;
   await runner.stop();
-  return (RAW_JOBS / elapsed) * 1000;
+  return (jobs / elapsed) * 1000;
 }
 
 async function succeededCount(pool: Pool): Promise<number> {
@@ -156,6 +157,13 @@ async function rosterRound(workflowId: string, runs: number): Promise<number> {
   }
   return (runs / elapsed) * 1000;
 }
+
+// Warm-up, not counted: the first round of each would otherwise pay for cold caches (the
+// definitions, each connection's compiled PL/pgSQL and plans, V8's JIT) as Roster's and for
+// nothing comparable as raw graphile-worker's.
+await rawRound(RAW_JOBS / 4);
+for (const wf of [wf10, wfConnector10]) await rosterRound(wf, RUNS10 / 4);
+await rosterRound(wf1, RUNS1 / 4);
 
 const raw: number[] = [];
 const steps10: number[] = [];
