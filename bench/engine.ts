@@ -87,6 +87,16 @@ const preset = {
   worker: { localQueue: { size: LOCAL_QUEUE }, completeJobBatchDelay: 0, failJobBatchDelay: 0 },
 };
 
+/** Roster's worker pool, with the same settings as the raw runner's. */
+const startPool = () =>
+  runWorkerPool({
+    appUrl,
+    executors,
+    concurrency: CONCURRENCY,
+    localQueueSize: LOCAL_QUEUE,
+    ...NO_LIMIT,
+  });
+
 async function rawRound(jobs = RAW_JOBS): Promise<number> {
   await owner.query(
     `SELECT graphile_worker.add_jobs(array_agg(('bench_noop', '{}'::json, NULL, NULL, NULL, NULL, NULL, NULL)::graphile_worker.job_spec))
@@ -139,13 +149,7 @@ async function rosterRound(workflowId: string, runs: number): Promise<number> {
   // all runs every few ms would take CPU from the two cores both share). A worker runs several
   // steps of a run in one job, so counting jobs would undercount steps.
   const start = performance.now();
-  const worker = await runWorkerPool({
-    appUrl,
-    executors,
-    concurrency: CONCURRENCY,
-    localQueueSize: LOCAL_QUEUE,
-    ...NO_LIMIT,
-  });
+  const worker = await startPool();
   while ((await owner.query(ACTIVE_SQL, [tenantId])).rows[0].active) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -182,13 +186,7 @@ for (let round_ = 0; round_ < ROUNDS; round_++) {
 // Latency on an idle system: one run at a time (the next starts once the last has ended), each of
 // 10 connector steps stamping when it runs.
 async function measureLatency(): Promise<{ start: number[]; step: number[] }> {
-  const worker = await runWorkerPool({
-    appUrl,
-    executors,
-    concurrency: CONCURRENCY,
-    localQueueSize: LOCAL_QUEUE,
-    ...NO_LIMIT,
-  });
+  const worker = await startPool();
   const start: number[] = [];
   const step: number[] = [];
   // The first runs warm the fresh pool (connections, prepared statements, the definition cache)

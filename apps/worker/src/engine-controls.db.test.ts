@@ -1,7 +1,7 @@
 import { completeReviewTask, ExecutorRegistry, getRun, startRun, startRuns } from '@roster/engine';
 import { createTenant, createTestDatabase } from '@roster/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createWorkflow, waitFor } from '../test/fixtures.js';
+import { createWorkflow, openReviewTask, waitFor } from '../test/fixtures.js';
 import { type RunningWorkerPool, runWorkerPool } from './worker-pool.js';
 
 // Engine controls: per-key concurrency and the fair-share priority of resumed runs.
@@ -170,13 +170,7 @@ describe('resumed runs', () => {
     });
     await startWorker(new Map(), new Map());
     const { runId } = await startRun(db.appPool, tenant.id, { workflowId: reviewed });
-    const task = await waitFor(async () => {
-      const { rows } = await db.ownerPool.query(
-        `SELECT id FROM review_tasks WHERE run_id = $1 AND status = 'open'`,
-        [runId],
-      );
-      return rows[0]?.id as string | undefined;
-    }, 20_000);
+    const task = await openReviewTask(db.ownerPool, runId);
     // No worker from here on (the previous test's included).
     for (const w of workers.splice(0)) await w.stop();
 

@@ -11,7 +11,7 @@ import {
 } from '@roster/engine';
 import { createTenant, createTestDatabase } from '@roster/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorkflow, waitFor } from '../test/fixtures.js';
+import { createWorkflow, openReviewTask, waitFor } from '../test/fixtures.js';
 import { type RunningWorkerPool, runWorkerPool } from './worker-pool.js';
 
 const db = await createTestDatabase();
@@ -664,13 +664,7 @@ describe('callWorkflow', () => {
     const { runId } = await startRun(db.appPool, tenant.id, { workflowId: parent.id });
     const childId = await childOf(runId);
     await settled(childId, ['waiting']);
-    const task = await waitFor(async () => {
-      const { rows } = await db.ownerPool.query(
-        `SELECT id FROM review_tasks WHERE run_id = $1 AND status = 'open'`,
-        [runId],
-      );
-      return rows[0]?.id as string | undefined;
-    }, 20_000);
+    const task = await openReviewTask(db.ownerPool, runId);
     await completeReviewTask(db.appPool, tenant.id, task, { approved: true });
     expect(await settled(runId)).toMatchObject({ status: 'dead_lettered' });
     const stopped = await settled(childId, ['cancelled']);

@@ -79,6 +79,25 @@ export async function waitFor<T>(
   throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
+/** The id of the run's open review task, once the run has opened one (read as the owner). */
+export function openReviewTask(
+  ownerPool: Pool,
+  runId: string,
+  timeoutMs = 20_000,
+): Promise<string> {
+  return waitFor(
+    async () => {
+      const { rows } = await ownerPool.query(
+        `SELECT id FROM review_tasks WHERE run_id = $1 AND status = 'open'`,
+        [runId],
+      );
+      return rows[0]?.id as string | undefined;
+    },
+    timeoutMs,
+    `an open review task of run ${runId}`,
+  );
+}
+
 /** A seeded PRNG (mulberry32), so a chaos schedule can be replayed. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
