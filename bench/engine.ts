@@ -1,9 +1,9 @@
 // npm run bench:engine — raw graphile-worker no-op jobs vs Roster steps and runs, same Postgres,
 // same worker settings (concurrency 10, localQueue 200, completeJobBatchDelay 0), fsync on.
 // After an uncounted warm-up round (a quarter of the work of each), work is enqueued before the
-// clock starts (as graphile-worker's perfTest does) and measured
-// until the last job/run is done (raw: counted in process; Roster: no active run left, probed
-// every 10 ms); rounds interleave baseline and Roster; medians are reported. (Roster's pool polls every 500 ms for
+// clock starts (as graphile-worker's perfTest does) and measured until the last job/run is done
+// (raw: counted in process; Roster: no active run left, probed every 10 ms); rounds interleave
+// baseline and Roster; medians are reported. (Roster's pool polls every 500 ms for
 // due timers where the raw pool uses the 2 s default: neither polls for new work, which arrives
 // by NOTIFY or the pool's own wake-up.)
 import { randomUUID } from 'node:crypto';
@@ -256,7 +256,8 @@ printReport({
   notes: [
     'fsync and synchronous_commit on; concurrency 10, localQueue 200, completeJobBatchDelay 0 for both',
     'jobs/runs enqueued before timing; no-op step = transform of a constant; maxRunsPerTenant raised above the batch',
-    'latency: one run at a time on an idle pool after VACUUM (ANALYZE), after 10 uncounted warm-up runs; the line above it gives the figures before VACUUM',
+    'latency: one run at a time on an idle pool after VACUUM (ANALYZE), after 10 uncounted warm-up runs; an earlier line gives the figures right after the rounds, before VACUUM',
+    'throughput: one uncounted warm-up round (a quarter of the work) before the 3 measured rounds',
     'steps10: consecutive transforms chain (commit together, a step run and audit event each); steps10_connector: no-op connector calls, one commit per step',
   ],
 });
