@@ -28,6 +28,9 @@ export async function planPureChain(first: StepBase, max: number): Promise<Trans
   // The run as the transition that handed `first` over left it, if it did.
   let context: RunContext | undefined = first.context;
   let base = first;
+  // What each later step of the chain shares with the first: not its job id, nor the context
+  // handed over with it.
+  const { jobId: _jobId, context: _context, ...rest } = first;
   while (specs.length < max) {
     const { job, stepId, definition } = base;
     if (job.k !== undefined || (job.i?.length ?? 0) > 0) break;
@@ -58,9 +61,7 @@ export async function planPureChain(first: StepBase, max: number): Promise<Trans
     outputs[stepId] = { output: computed.output ?? null };
     const next = plan.spec.inlineJob?.payload as StepJob | undefined;
     if (!next) break;
-    base = { ...first, job: next, stepId: next.s ?? definition.start };
-    delete base.jobId;
-    delete base.context;
+    base = { ...rest, job: next, stepId: next.s ?? definition.start };
   }
   return specs;
 }

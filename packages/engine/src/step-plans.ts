@@ -86,7 +86,7 @@ export async function planSucceed(
   client?: PoolClient,
 ): Promise<StepPlan> {
   const { job, stepId, definition } = base;
-  const { branch, rejected, call, ...flags } = extra;
+  const { branch, rejected, call } = extra;
   const next = nextSteps(
     definition,
     stepId,
@@ -96,14 +96,16 @@ export async function planSucceed(
         ? { status: 'succeeded' }
         : { status: 'succeeded', branch },
   );
-  const spec: TransitionSpec = {
-    ...specBase(base),
-    ...flags,
-    stepStatus: 'succeeded',
-    output: output ?? null,
-    runStatus: 'running',
-    audit: [{ kind: 'step.succeeded', data: { step: instanceKey(base), attempt: job.a, ...call } }],
-  };
+  // Built by assignment, not by spreading objects: a chain plans this for every step it runs.
+  const spec = specBase(base);
+  if (extra.expectWaiting !== undefined) spec.expectWaiting = extra.expectWaiting;
+  if (extra.closeReview !== undefined) spec.closeReview = extra.closeReview;
+  spec.stepStatus = 'succeeded';
+  spec.output = output ?? null;
+  spec.runStatus = 'running';
+  const data: Record<string, unknown> = { step: spec.step, attempt: job.a };
+  if (call) Object.assign(data, call);
+  spec.audit = [{ kind: 'step.succeeded', data }];
   let failure =
     next.kind === 'fail' ? `Step "${stepId}" ended its scope with ${next.errorCode}.` : '';
   if (rejected && next.kind === 'fail') {
