@@ -10,6 +10,7 @@ import { type RunningWorkerPool, runWorkerPool } from './worker-pool.js';
 // the timeline, and sees the outputs of the steps before it.
 const db = await createTestDatabase();
 const tenant = await createTenant(db.ownerPool, 'Chains');
+const other = await createTenant(db.ownerPool, 'Chains B');
 let worker: RunningWorkerPool;
 
 beforeAll(async () => {
@@ -287,5 +288,203 @@ describe('roster_engine_transitions with chained transitions', () => {
     ]);
     expect(results).toEqual(['stale', 'stale']);
     expect(await stepRows(runId)).toEqual([]);
+  });
+});
+
+describe('roster_engine_transitions ending runs together', () => {
+  // The transitions of a batch that end their runs with a success are applied with one statement
+  // per table (migration 0029); everything else one transition at a time. Both must leave the
+  // same rows behind.
+  const hold = {
+    start: 'hold',
+    steps: { hold: { type: 'wait' as const, duration: '1h', end: true } },
+  };
+  const workflows = new Map<string, string>();
+  const workflowOf = async (tenantId: string) => {
+    const known = workflows.get(tenantId);
+    if (known) return known;
+    const id = await createWorkflow(db.ownerPool, tenantId, hold);
+    workflows.set(tenantId, id);
+    return id;
+  };
+
+  /**
+   * A running run that no worker touches (its step's timer fires in an hour), and a job standing
+   * for the one that ran its step.
+   */
+  async function runningRun(tenantId: string): Promise<{ runId: string; job: string }> {
+    const { runId } = await startRun(db.appPool, tenantId, {
+      workflowId: await workflowOf(tenantId),
+    });
+    await waitFor(
+      async () => (await getRun(db.appPool, tenantId, runId)).status === 'waiting',
+      10_000,
+      'the run to wait',
+    );
+    await db.ownerPool.query(`UPDATE runs SET status = 'running' WHERE id = $1`, [runId]);
+    const { rows } = await db.ownerPool.query(
+      `SELECT (graphile_worker.add_job('roster_step', '{}'::json, run_at => now() + interval '1 hour')).id AS id`,
+    );
+    return { runId, job: String(rows[0].id) };
+  }
+
+  /** The transitions of a chain of `steps` pure steps whose last ends the run. */
+  const ending = (
+    tenantId: string,
+    run: { runId: string; job: string },
+    steps: string[],
+    runOutput: unknown,
+  ) =>
+    steps.map((step, i) => ({
+      tenant: tenantId,
+      run: run.runId,
+      step,
+      attempt: 1,
+      generation: 0,
+      stepStatus: 'succeeded',
+      output: { step },
+      runStatus: i === steps.length - 1 ? 'succeeded' : 'running',
+      audit: [
+        { kind: 'step.succeeded', data: { step, attempt: 1 } },
+        ...(i === steps.length - 1 ? [{ kind: 'run.succeeded', data: {} }] : []),
+      ],
+      ...(i === 0 ? { job: run.job } : { after: true }),
+      ...(i === steps.length - 1 ? { runOutput } : {}),
+    }));
+
+  const applyBatch = async (specs: unknown[]): Promise<string[]> =>
+    (
+      await db.appPool.query('SELECT roster_engine_transitions($1::jsonb) AS r', [
+        JSON.stringify(specs),
+      ])
+    ).rows[0].r;
+  /** The same transitions one at a time, as roster_engine_transition alone applies them. */
+  const applyOneByOne = async (specs: Array<Record<string, unknown>>): Promise<string[]> => {
+    const results: string[] = [];
+    for (const { after: _after, ...spec } of specs) {
+      const { rows } = await db.appPool.query('SELECT roster_engine_transition($1::jsonb) AS r', [
+        JSON.stringify(spec),
+      ]);
+      results.push(rows[0].r);
+    }
+    return results;
+  };
+
+  /** What a run's reader sees of it, without its ids and times. */
+  async function trace(runId: string) {
+    const { rows: runs } = await db.ownerPool.query(
+      `SELECT status, output, error, failed_step, finished_at IS NOT NULL AS finished
+         FROM runs WHERE id = $1`,
+      [runId],
+    );
+    const { rows: steps } = await db.ownerPool.query(
+      `SELECT step_id, status, attempt, generation, output, error, attempts, wake_at,
+              finished_at IS NOT NULL AS finished
+         FROM step_runs WHERE run_id = $1 AND step_id <> 'hold' ORDER BY started_at, step_id`,
+      [runId],
+    );
+    const { rows: audit } = await db.ownerPool.query(
+      `SELECT kind, data FROM audit_events WHERE run_id = $1 AND kind NOT IN ('run.created', 'step.waiting')
+        ORDER BY id`,
+      [runId],
+    );
+    return { run: runs[0], steps, audit };
+  }
+  const jobsLeft = async (ids: string[]) =>
+    (
+      await db.ownerPool.query(
+        'SELECT count(*)::int AS n FROM graphile_worker._private_jobs WHERE id = ANY($1::bigint[])',
+        [ids],
+      )
+    ).rows[0].n;
+
+  it('ends the runs of two tenants in one statement, leaving what one transition at a time leaves', async () => {
+    const shapes: Array<[string, string[], unknown]> = [
+      [tenant.id, ['a', 'b', 'c'], { n: 1 }],
+      [tenant.id, ['only'], null],
+      [other.id, ['x', 'y'], [1, 2]],
+    ];
+    const batch: Array<Record<string, unknown>> = [];
+    const pairs: Array<[string, string]> = [];
+    const jobs: string[] = [];
+    for (const [tenantId, steps, output] of shapes) {
+      const together = await runningRun(tenantId);
+      const alone = await runningRun(tenantId);
+      batch.push(...ending(tenantId, together, steps, output));
+      await applyOneByOne(ending(tenantId, alone, steps, output));
+      pairs.push([together.runId, alone.runId]);
+      jobs.push(together.job, alone.job);
+    }
+    const results = await applyBatch(batch);
+    expect(results).toEqual(batch.map(() => 'applied'));
+    for (const [together, alone] of pairs) {
+      const seen = await trace(together);
+      expect(seen.run).toMatchObject({ status: 'succeeded', finished: true });
+      expect(seen.steps.length).toBeGreaterThan(0);
+      expect(seen).toEqual(await trace(alone));
+    }
+    expect((await trace(pairs[0]?.[0] as string)).run.output).toEqual({ n: 1 });
+    expect(await jobsLeft(jobs)).toBe(0);
+  });
+
+  it('leaves a cancelled run, a recorded step and a waiting run to the transition one at a time', async () => {
+    const ends = await runningRun(tenant.id);
+    const cancelled = await runningRun(tenant.id);
+    await db.ownerPool.query(`UPDATE runs SET status = 'cancelled' WHERE id = $1`, [
+      cancelled.runId,
+    ]);
+    const recorded = await runningRun(tenant.id);
+    await applyOneByOne([
+      { ...ending(tenant.id, recorded, ['p'], null)[0], runStatus: 'running', audit: [] },
+    ]);
+    const waiting = await runningRun(tenant.id);
+    await db.ownerPool.query(`UPDATE runs SET status = 'waiting' WHERE id = $1`, [waiting.runId]);
+    const batch = [
+      ...ending(tenant.id, ends, ['e1', 'e2'], 'done'),
+      ...ending(tenant.id, cancelled, ['c1', 'c2'], 'never'),
+      ...ending(tenant.id, recorded, ['p', 'q'], 'never'),
+      ...ending(tenant.id, waiting, ['w1'], 'woken'),
+    ];
+    const results = await applyBatch(batch);
+    expect(results).toEqual([
+      'applied',
+      'applied',
+      'stale',
+      'stale',
+      'duplicate',
+      'stale',
+      // A waiting run's step may end it: that is the transition one at a time, as before.
+      'applied',
+    ]);
+    expect((await trace(ends.runId)).run).toMatchObject({ status: 'succeeded', output: 'done' });
+    expect(await trace(cancelled.runId)).toMatchObject({ run: { status: 'cancelled' }, steps: [] });
+    const stopped = await trace(recorded.runId);
+    expect(stopped.run.status).toBe('running');
+    expect(stopped.steps.map((s) => s.step_id)).toEqual(['p']);
+    expect((await trace(waiting.runId)).run).toMatchObject({
+      status: 'succeeded',
+      output: 'woken',
+    });
+    // Every job that ran one of these steps is done, applied or not.
+    expect(await jobsLeft([ends.job, cancelled.job, recorded.job, waiting.job])).toBe(0);
+  });
+
+  it('admits a queued run of the tenant for each run it ends', async () => {
+    const third = await createTenant(db.ownerPool, 'Chains C');
+    const first = await runningRun(third.id);
+    const second = await runningRun(third.id);
+    const { runId: queued } = await startRun(
+      db.appPool,
+      third.id,
+      { workflowId: await workflowOf(third.id) },
+      { maxRunsPerTenant: 2 },
+    );
+    expect((await getRun(db.appPool, third.id, queued)).status).toBe('queued');
+    const results = await applyBatch([
+      ...ending(third.id, first, ['s'], null),
+      ...ending(third.id, second, ['s'], null),
+    ]);
+    expect(results).toEqual(['applied', 'applied']);
+    expect((await getRun(db.appPool, third.id, queued)).status).not.toBe('queued');
   });
 });
