@@ -150,21 +150,30 @@ describe('chains of pure steps', () => {
   });
 });
 
+/** A run that waits for an hour: no worker touches it while a test drives its transitions. */
+async function waitingRun(tenantId = tenant.id): Promise<{ runId: string; workflowId: string }> {
+  const workflowId = await createWorkflow(db.ownerPool, tenantId, {
+    start: 'hold',
+    steps: { hold: { type: 'wait', duration: '1h', end: true } },
+  });
+  const { runId } = await startRun(db.appPool, tenantId, { workflowId });
+  await waitFor(
+    async () => (await getRun(db.appPool, tenantId, runId)).status === 'waiting',
+    10_000,
+    'the run to wait',
+  );
+  return { runId, workflowId };
+}
+
+/** One roster_engine_transitions statement, as a worker's TransitionBatcher sends it. */
+const applyTransitions = async (specs: unknown[]): Promise<string[]> =>
+  (
+    await db.appPool.query('SELECT roster_engine_transitions($1::jsonb) AS r', [
+      JSON.stringify(specs),
+    ])
+  ).rows[0].r;
+
 describe('roster_engine_transitions with chained transitions', () => {
-  // A run that waits for an hour: no worker touches it while the test drives its transitions.
-  async function waitingRun(): Promise<{ runId: string; workflowId: string }> {
-    const workflowId = await createWorkflow(db.ownerPool, tenant.id, {
-      start: 'hold',
-      steps: { hold: { type: 'wait', duration: '1h', end: true } },
-    });
-    const { runId } = await startRun(db.appPool, tenant.id, { workflowId });
-    await waitFor(
-      async () => (await getRun(db.appPool, tenant.id, runId)).status === 'waiting',
-      10_000,
-      'the run to wait',
-    );
-    return { runId, workflowId };
-  }
   const spec = (runId: string, workflowId: string, step: string, extra = {}) => ({
     tenant: tenant.id,
     run: runId,
@@ -181,12 +190,7 @@ describe('roster_engine_transitions with chained transitions', () => {
     lockFor: `test-pool-${randomUUID()}`,
     ...extra,
   });
-  const apply = async (specs: unknown[]): Promise<string[]> =>
-    (
-      await db.appPool.query('SELECT roster_engine_transitions($1::jsonb) AS r', [
-        JSON.stringify(specs),
-      ])
-    ).rows[0].r;
+  const apply = applyTransitions;
   const stepRows = async (runId: string) =>
     (
       await db.ownerPool.query(
@@ -295,37 +299,20 @@ describe('roster_engine_transitions ending runs together', () => {
   // The transitions of a batch that end their runs with a success are applied with one statement
   // per table (migration 0029); everything else one transition at a time. Both must leave the
   // same rows behind.
-  const hold = {
-    start: 'hold',
-    steps: { hold: { type: 'wait' as const, duration: '1h', end: true } },
-  };
-  const workflows = new Map<string, string>();
-  const workflowOf = async (tenantId: string) => {
-    const known = workflows.get(tenantId);
-    if (known) return known;
-    const id = await createWorkflow(db.ownerPool, tenantId, hold);
-    workflows.set(tenantId, id);
-    return id;
-  };
 
   /**
    * A running run that no worker touches (its step's timer fires in an hour), and a job standing
    * for the one that ran its step.
    */
-  async function runningRun(tenantId: string): Promise<{ runId: string; job: string }> {
-    const { runId } = await startRun(db.appPool, tenantId, {
-      workflowId: await workflowOf(tenantId),
-    });
-    await waitFor(
-      async () => (await getRun(db.appPool, tenantId, runId)).status === 'waiting',
-      10_000,
-      'the run to wait',
-    );
+  async function runningRun(
+    tenantId: string,
+  ): Promise<{ runId: string; workflowId: string; job: string }> {
+    const { runId, workflowId } = await waitingRun(tenantId);
     await db.ownerPool.query(`UPDATE runs SET status = 'running' WHERE id = $1`, [runId]);
     const { rows } = await db.ownerPool.query(
       `SELECT (graphile_worker.add_job('roster_step', '{}'::json, run_at => now() + interval '1 hour')).id AS id`,
     );
-    return { runId, job: String(rows[0].id) };
+    return { runId, workflowId, job: String(rows[0].id) };
   }
 
   /** The transitions of a chain of `steps` pure steps whose last ends the run. */
@@ -352,12 +339,6 @@ describe('roster_engine_transitions ending runs together', () => {
       ...(i === steps.length - 1 ? { runOutput } : {}),
     }));
 
-  const applyBatch = async (specs: unknown[]): Promise<string[]> =>
-    (
-      await db.appPool.query('SELECT roster_engine_transitions($1::jsonb) AS r', [
-        JSON.stringify(specs),
-      ])
-    ).rows[0].r;
   /** The same transitions one at a time, as roster_engine_transition alone applies them. */
   const applyOneByOne = async (specs: Array<Record<string, unknown>>): Promise<string[]> => {
     const results: string[] = [];
@@ -415,7 +396,7 @@ describe('roster_engine_transitions ending runs together', () => {
       pairs.push([together.runId, alone.runId]);
       jobs.push(together.job, alone.job);
     }
-    const results = await applyBatch(batch);
+    const results = await applyTransitions(batch);
     expect(results).toEqual(batch.map(() => 'applied'));
     for (const [together, alone] of pairs) {
       const seen = await trace(together);
@@ -445,7 +426,7 @@ describe('roster_engine_transitions ending runs together', () => {
       ...ending(tenant.id, recorded, ['p', 'q'], 'never'),
       ...ending(tenant.id, waiting, ['w1'], 'woken'),
     ];
-    const results = await applyBatch(batch);
+    const results = await applyTransitions(batch);
     expect(results).toEqual([
       'applied',
       'applied',
@@ -476,11 +457,11 @@ describe('roster_engine_transitions ending runs together', () => {
     const { runId: queued } = await startRun(
       db.appPool,
       third.id,
-      { workflowId: await workflowOf(third.id) },
+      { workflowId: first.workflowId },
       { maxRunsPerTenant: 2 },
     );
     expect((await getRun(db.appPool, third.id, queued)).status).toBe('queued');
-    const results = await applyBatch([
+    const results = await applyTransitions([
       ...ending(third.id, first, ['s'], null),
       ...ending(third.id, second, ['s'], null),
     ]);
