@@ -192,7 +192,7 @@ async function measureLatency(): Promise<{ start: number[]; step: number[] }> {
   const start: number[] = [];
   const step: number[] = [];
   // The first runs warm the fresh pool (connections, prepared statements, the definition cache)
-  // and are not counted: p99 would be the slowest of these.
+  // and are not counted: they would be the slowest samples, and set the p99.
   for (let i = -LATENCY_WARMUP; i < LATENCY_RUNS; i++) {
     if (i === 0) {
       start.length = 0;
