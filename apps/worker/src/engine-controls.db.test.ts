@@ -225,3 +225,97 @@ describe('startRun', () => {
     expect(pinned.version).toBe(1);
   });
 });
+
+describe('admission while another run end is admitting', () => {
+  /** Calls roster_engine_admit in an open transaction of its own, as a committing run end does. */
+  async function admitInOpenTransaction(tenantId: string, slots: number) {
+    const client = await db.appPool.connect();
+    await client.query('BEGIN');
+    const { rows } = await client.query<{ n: number }>('SELECT roster_engine_admit($1, $2) AS n', [
+      tenantId,
+      slots,
+    ]);
+    return {
+      admitted: rows[0]?.n,
+      commit: async () => {
+        await client.query('COMMIT');
+        client.release();
+      },
+    };
+  }
+  const queueOrder = async (tenantId: string) => {
+    const { rows } = await db.ownerPool.query<{ status: string }>(
+      'SELECT status FROM runs WHERE tenant_id = $1 ORDER BY created_at, id',
+      [tenantId],
+    );
+    return rows.map((r) => r.status);
+  };
+
+  it('takes the next queued run, not nothing, while the other holds the oldest', async () => {
+    const tenant = await createTenant(db.ownerPool, 'Two lanes');
+    const workflowId = await createWorkflow(db.ownerPool, tenant.id, {
+      start: 'a',
+      steps: { a: { type: 'transform', value: '1', end: true } },
+    });
+    for (const w of workers.splice(0)) await w.stop();
+    const runs = [];
+    for (let i = 0; i < 6; i++) runs.push({ workflowId });
+    // One runs; five wait, fewer than the sixteen candidates an admission used to lock.
+    await startRuns(db.appPool, tenant.id, runs, { maxRunsPerTenant: 1 });
+    expect(await queueOrder(tenant.id)).toEqual([
+      'running',
+      'queued',
+      'queued',
+      'queued',
+      'queued',
+      'queued',
+    ]);
+
+    // Two run ends admit at once, one slot each, on two connections.
+    const first = await admitInOpenTransaction(tenant.id, 1);
+    const second = await admitInOpenTransaction(tenant.id, 1);
+    await Promise.all([first.commit(), second.commit()]);
+    expect([first.admitted, second.admitted]).toEqual([1, 1]);
+    // The queue's order holds: the two oldest waiting runs started, the newest three still wait.
+    expect(await queueOrder(tenant.id)).toEqual([
+      'running',
+      'running',
+      'running',
+      'queued',
+      'queued',
+      'queued',
+    ]);
+  });
+
+  it("passes over a run whose key the other holds, takes another key's, and keeps each key's limit", async () => {
+    const tenant = await createTenant(db.ownerPool, 'Two lanes, keyed');
+    const workflowId = await createWorkflow(db.ownerPool, tenant.id, {
+      start: 'a',
+      concurrency: { key: 'input.customer', maxRunsPerKey: 1 },
+      steps: { a: { type: 'transform', value: '1', end: true } },
+    });
+    // Queued in this order (no room for any yet): acme, acme, globex, globex.
+    for (const customer of ['acme', 'acme', 'globex', 'globex'])
+      await startRun(
+        db.appPool,
+        tenant.id,
+        { workflowId, input: { customer } },
+        { maxRunsPerTenant: 0 },
+      );
+    expect(await queueOrder(tenant.id)).toEqual(['queued', 'queued', 'queued', 'queued']);
+
+    // The first admission takes acme's oldest and holds acme's key; the second passes over
+    // acme's next (its key is held) and takes globex's oldest. Neither waits for the other.
+    const first = await admitInOpenTransaction(tenant.id, 1);
+    const second = await admitInOpenTransaction(tenant.id, 1);
+    await Promise.all([first.commit(), second.commit()]);
+    expect([first.admitted, second.admitted]).toEqual([1, 1]);
+    expect(await queueOrder(tenant.id)).toEqual(['running', 'queued', 'running', 'queued']);
+
+    // Each key has its one run: a later admission with room admits neither waiting run.
+    const third = await admitInOpenTransaction(tenant.id, 2);
+    await third.commit();
+    expect(third.admitted).toBe(0);
+    expect(await queueOrder(tenant.id)).toEqual(['running', 'queued', 'running', 'queued']);
+  });
+});
