@@ -150,6 +150,29 @@ describe('maxRunsPerTenant', () => {
     );
     expect(rows.at(-1)?.id).toBe(last.runId);
   });
+
+  it('starts and queues the runs of one startRuns call in the order of its inputs', async () => {
+    const tenant = await createTenant(db.ownerPool, 'Ordered batch');
+    const workflowId = await createWorkflow(db.ownerPool, tenant.id, {
+      start: 'a',
+      steps: { a: { type: 'transform', value: '1', end: true } },
+    });
+    for (const w of workers.splice(0)) await w.stop();
+    const inputs = Array.from({ length: 40 }, (_, n) => ({ workflowId, input: { n } }));
+    // Room for two: the first two inputs start, the other 38 wait in the order they were given.
+    const started = await startRuns(db.appPool, tenant.id, inputs, { maxRunsPerTenant: 2 });
+    expect(started.map((r) => r.status)).toEqual([
+      'running',
+      'running',
+      ...Array.from({ length: 38 }, () => 'queued'),
+    ]);
+    const { rows } = await db.ownerPool.query<{ n: number }>(
+      `SELECT (input->>'n')::int AS n FROM runs
+        WHERE tenant_id = $1 AND status = 'queued' ORDER BY created_at, id`,
+      [tenant.id],
+    );
+    expect(rows.map((r) => r.n)).toEqual(Array.from({ length: 38 }, (_, i) => i + 2));
+  });
 });
 
 describe('resumed runs', () => {

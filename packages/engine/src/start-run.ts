@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { runDeadlineMs, type WorkflowDefinition } from '@roster/core';
 import { auditSettingsSql, type Pool, type PoolClient, withTenant } from '@roster/db';
+import { v7 as timeOrderedUuid } from 'uuid';
 import { loadDefinition, sharedDefinitions } from './definitions.js';
 import {
   DEFAULT_MAX_RUNS_PER_TENANT,
@@ -189,7 +189,9 @@ async function runRow(
   storedInput: unknown,
 ) {
   return {
-    id: randomUUID(),
+    // Time-ordered (RFC 9562 v7, monotonic within the process): the runs of one call share their
+    // transaction's created_at, and the queue's order (created_at, id) is then the inputs' order.
+    id: timeOrderedUuid(),
     workflow_id: item.workflowId,
     workflow_version: version,
     input: storedInput,
