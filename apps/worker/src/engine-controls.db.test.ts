@@ -43,6 +43,18 @@ async function statusesByKey(tenantId: string, workflowId: string) {
   return rows as Array<{ key: string; status: string; n: number }>;
 }
 
+/** A tenant with a one-step workflow and no worker running: runs stay as admission leaves them. */
+async function tenantWithoutWorkers(name: string, definition: Record<string, unknown> = {}) {
+  const tenant = await createTenant(db.ownerPool, name);
+  const workflowId = await createWorkflow(db.ownerPool, tenant.id, {
+    start: 'a',
+    steps: { a: { type: 'transform', value: '1', end: true } },
+    ...definition,
+  });
+  for (const w of workers.splice(0)) await w.stop();
+  return { tenant, workflowId };
+}
+
 describe('concurrency.key / maxRunsPerKey', () => {
   it('runs at most maxRunsPerKey runs per key at once, queues the rest, and finishes them all', async () => {
     const tenant = await createTenant(db.ownerPool, 'Keyed');
@@ -152,12 +164,7 @@ describe('maxRunsPerTenant', () => {
   });
 
   it('starts and queues the runs of one startRuns call in the order of its inputs', async () => {
-    const tenant = await createTenant(db.ownerPool, 'Ordered batch');
-    const workflowId = await createWorkflow(db.ownerPool, tenant.id, {
-      start: 'a',
-      steps: { a: { type: 'transform', value: '1', end: true } },
-    });
-    for (const w of workers.splice(0)) await w.stop();
+    const { tenant, workflowId } = await tenantWithoutWorkers('Ordered batch');
     const inputs = Array.from({ length: 40 }, (_, n) => ({ workflowId, input: { n } }));
     // Room for two: the first two inputs start, the other 38 wait in the order they were given.
     const started = await startRuns(db.appPool, tenant.id, inputs, { maxRunsPerTenant: 2 });
@@ -275,12 +282,7 @@ describe('admission while another run end is admitting', () => {
   };
 
   it('takes the next queued run, not nothing, while the other holds the oldest', async () => {
-    const tenant = await createTenant(db.ownerPool, 'Two lanes');
-    const workflowId = await createWorkflow(db.ownerPool, tenant.id, {
-      start: 'a',
-      steps: { a: { type: 'transform', value: '1', end: true } },
-    });
-    for (const w of workers.splice(0)) await w.stop();
+    const { tenant, workflowId } = await tenantWithoutWorkers('Two lanes');
     const runs = [];
     for (let i = 0; i < 6; i++) runs.push({ workflowId });
     // One runs; five wait, fewer than the sixteen candidates an admission used to lock.
@@ -311,11 +313,8 @@ describe('admission while another run end is admitting', () => {
   });
 
   it("passes over a run whose key the other holds, takes another key's, and keeps each key's limit", async () => {
-    const tenant = await createTenant(db.ownerPool, 'Two lanes, keyed');
-    const workflowId = await createWorkflow(db.ownerPool, tenant.id, {
-      start: 'a',
+    const { tenant, workflowId } = await tenantWithoutWorkers('Two lanes, keyed', {
       concurrency: { key: 'input.customer', maxRunsPerKey: 1 },
-      steps: { a: { type: 'transform', value: '1', end: true } },
     });
     // Queued in this order (no room for any yet): acme, acme, globex, globex.
     for (const customer of ['acme', 'acme', 'globex', 'globex'])
