@@ -55,6 +55,23 @@ async function tenantWithoutWorkers(name: string, definition: Record<string, unk
   return { tenant, workflowId };
 }
 
+/** Calls roster_engine_admit in an open transaction of its own, as a committing run end does. */
+async function admitInOpenTransaction(tenantId: string, slots: number) {
+  const client = await db.appPool.connect();
+  await client.query('BEGIN');
+  const { rows } = await client.query<{ n: number }>('SELECT roster_engine_admit($1, $2) AS n', [
+    tenantId,
+    slots,
+  ]);
+  return {
+    admitted: rows[0]?.n,
+    commit: async () => {
+      await client.query('COMMIT');
+      client.release();
+    },
+  };
+}
+
 describe('concurrency.key / maxRunsPerKey', () => {
   it('runs at most maxRunsPerKey runs per key at once, queues the rest, and finishes them all', async () => {
     const tenant = await createTenant(db.ownerPool, 'Keyed');
@@ -257,22 +274,6 @@ describe('startRun', () => {
 });
 
 describe('admission while another run end is admitting', () => {
-  /** Calls roster_engine_admit in an open transaction of its own, as a committing run end does. */
-  async function admitInOpenTransaction(tenantId: string, slots: number) {
-    const client = await db.appPool.connect();
-    await client.query('BEGIN');
-    const { rows } = await client.query<{ n: number }>('SELECT roster_engine_admit($1, $2) AS n', [
-      tenantId,
-      slots,
-    ]);
-    return {
-      admitted: rows[0]?.n,
-      commit: async () => {
-        await client.query('COMMIT');
-        client.release();
-      },
-    };
-  }
   const queueOrder = async (tenantId: string) => {
     const { rows } = await db.ownerPool.query<{ status: string }>(
       'SELECT status FROM runs WHERE tenant_id = $1 ORDER BY created_at, id',
@@ -339,5 +340,154 @@ describe('admission while another run end is admitting', () => {
     await third.commit();
     expect(third.admitted).toBe(0);
     expect(await queueOrder(tenant.id)).toEqual(['running', 'queued', 'running', 'queued']);
+  });
+});
+
+describe('a full workflow or key with a long queue', () => {
+  /** One connector step recording its in-flight calls under `key`. */
+  const recordStep = (key: string) => ({
+    a: {
+      type: 'connector',
+      connector: 'test',
+      action: 'record',
+      input: `{ "key": ${key} }`,
+      end: true,
+    },
+  });
+  const parkedOn = async (runId: string) => {
+    const { rows } = await db.ownerPool.query<{ parked_on: string | null }>(
+      'SELECT parked_on FROM runs WHERE id = $1',
+      [runId],
+    );
+    return rows[0]?.parked_on;
+  };
+
+  it("does not hold back another key's run queued behind it, and runs the backlog in order", async () => {
+    const { tenant, workflowId } = await tenantWithoutWorkers('Hot key', {
+      concurrency: { key: 'input.customer', maxRunsPerKey: 1 },
+      steps: recordStep('input.customer'),
+    });
+    const limit = { maxRunsPerTenant: 5 };
+    // acme floods: one of its runs runs, 39 wait for acme's key.
+    await startRuns(
+      db.appPool,
+      tenant.id,
+      Array.from({ length: 40 }, () => ({ workflowId, input: { customer: 'acme' } })),
+      limit,
+    );
+    // globex's run has its key free and the tenant has room: it starts at once.
+    const globex = await startRun(
+      db.appPool,
+      tenant.id,
+      { workflowId, input: { customer: 'globex' } },
+      limit,
+    );
+    expect(globex.status).toBe('running');
+
+    // With no sweep, each acme run that ends lets the next one in: all finish, one at a time,
+    // in the order they were queued.
+    const peak = new Map<string, number>();
+    await startWorker(new Map(), peak);
+    await waitFor(
+      async () =>
+        (await statusesByKey(tenant.id, workflowId)).every((r) => r.status === 'succeeded'),
+      60_000,
+      'all 41 runs to succeed',
+    );
+    expect(await statusesByKey(tenant.id, workflowId)).toEqual([
+      { key: '"acme"', status: 'succeeded', n: 40 },
+      { key: '"globex"', status: 'succeeded', n: 1 },
+    ]);
+    expect(peak.get('acme')).toBe(1);
+    const { rows } = await db.ownerPool.query<{ in_order: boolean }>(
+      `SELECT array_agg(id ORDER BY started_at, created_at, id) = array_agg(id ORDER BY created_at, id)
+              AS in_order
+         FROM runs WHERE tenant_id = $1 AND concurrency_key = '"acme"'`,
+      [tenant.id],
+    );
+    expect(rows[0]?.in_order).toBe(true);
+  });
+
+  it("does not hold back another workflow's run queued behind it", async () => {
+    const { tenant, workflowId: limited } = await tenantWithoutWorkers('Full workflow', {
+      concurrency: { maxRuns: 1 },
+      steps: recordStep('"limited"'),
+    });
+    const other = await createWorkflow(db.ownerPool, tenant.id, {
+      start: 'a',
+      steps: recordStep('"other"'),
+    });
+    const limit = { maxRunsPerTenant: 5 };
+    await startRuns(
+      db.appPool,
+      tenant.id,
+      Array.from({ length: 40 }, () => ({ workflowId: limited })),
+      limit,
+    );
+    const run = await startRun(db.appPool, tenant.id, { workflowId: other }, limit);
+    expect(run.status).toBe('running');
+
+    const peak = new Map<string, number>();
+    await startWorker(new Map(), peak);
+    await waitFor(
+      async () => (await statusesByKey(tenant.id, limited)).every((r) => r.status === 'succeeded'),
+      60_000,
+      'the 40 runs of the limited workflow to succeed',
+    );
+    expect(await statusesByKey(tenant.id, limited)).toEqual([
+      { key: null, status: 'succeeded', n: 40 },
+    ]);
+    expect(peak.get('limited')).toBe(1);
+  });
+
+  it('unparks a run that an admission parked while the running run of its key was ending', async () => {
+    const { tenant, workflowId } = await tenantWithoutWorkers('Parking race', {
+      concurrency: { key: 'input.customer', maxRunsPerKey: 1 },
+    });
+    const first = await startRun(db.appPool, tenant.id, {
+      workflowId,
+      input: { customer: 'acme' },
+    });
+    expect(first.status).toBe('running');
+    // No room in the tenant: it is queued, not looked at, not parked.
+    const next = await startRun(
+      db.appPool,
+      tenant.id,
+      { workflowId, input: { customer: 'acme' } },
+      { maxRunsPerTenant: 1 },
+    );
+    expect([next.status, await parkedOn(next.runId)]).toEqual(['queued', null]);
+
+    // An admission finds acme's key full and parks the run, and has not committed yet ...
+    const admission = await admitInOpenTransaction(tenant.id, 1);
+    expect(admission.admitted).toBe(0);
+    // ... when acme's running run ends on another connection. Its unparking waits for the
+    // admission's commit, then sees the parked run.
+    const ending = await db.appPool.connect();
+    try {
+      await ending.query('BEGIN');
+      await ending.query(`SELECT set_config('app.tenant_id', $1, true)`, [tenant.id]);
+      let ended = false;
+      const end = ending
+        .query(`UPDATE runs SET status = 'succeeded', finished_at = now() WHERE id = $1`, [
+          first.runId,
+        ])
+        .then(() => {
+          ended = true;
+        });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(ended).toBe(false);
+      await admission.commit();
+      expect(await parkedOn(next.runId)).toBe('key');
+      await end;
+      await ending.query('COMMIT');
+    } finally {
+      ending.release();
+    }
+    expect(await parkedOn(next.runId)).toBeNull();
+    // Back in the queue: the next admission starts it.
+    const again = await admitInOpenTransaction(tenant.id, 1);
+    await again.commit();
+    expect(again.admitted).toBe(1);
   });
 });
