@@ -347,7 +347,7 @@ describe('a full workflow or key with a long queue', () => {
   /** One connector step recording its in-flight calls under `key`. */
   const recordStep = (key: string) => ({
     a: {
-      type: 'connector',
+      type: 'connector' as const,
       connector: 'test',
       action: 'record',
       input: `{ "key": ${key} }`,
