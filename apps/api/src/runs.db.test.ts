@@ -89,6 +89,69 @@ describe('runs through the API', () => {
     );
   });
 
+  it('says what a queued run waits for, and startRuns returns each run as stored', async () => {
+    const wf = await api.gql(
+      `mutation { createWorkflow(input: { name: "Per customer" }) { workflow { id } } }`,
+      {},
+      owner.token,
+    );
+    const workflowId = wf.data?.createWorkflow.workflow.id as string;
+    const v = await api.gql(
+      `mutation($i: CreateWorkflowVersionInput!) { createWorkflowVersion(input: $i) { workflowVersion { version } } }`,
+      {
+        i: {
+          workflowId,
+          definition: {
+            start: 'done',
+            concurrency: { key: 'input.customer', maxRunsPerKey: 1 },
+            steps: { done: { type: 'succeed' } },
+          },
+        },
+      },
+      owner.token,
+    );
+    expect(v.errors).toBeUndefined();
+    const before = Date.now();
+    const started = await api.gql(
+      `mutation($i: StartRunsInput!) { startRuns(input: $i) { results { created run {
+         id status queuedFor concurrencyKey input deadlineAt startedBy { kind } } } } }`,
+      {
+        i: {
+          runs: ['acme', 'acme', 'globex'].map((customer) => ({
+            workflowId,
+            input: { customer },
+          })),
+        },
+      },
+      owner.token,
+    );
+    expect(started.errors).toBeUndefined();
+    const runs = started.data?.startRuns.results.map((r: { run: unknown }) => r.run);
+    // acme's second run waits for acme's key; globex's starts.
+    expect(runs).toMatchObject([
+      { status: 'running', queuedFor: null, concurrencyKey: 'acme', input: { customer: 'acme' } },
+      { status: 'queued', queuedFor: 'KEY', concurrencyKey: 'acme', input: { customer: 'acme' } },
+      { status: 'running', queuedFor: null, concurrencyKey: 'globex' },
+    ]);
+    for (const run of runs) {
+      expect(run.startedBy).toEqual({ kind: 'member' });
+      expect(new Date(run.deadlineAt).getTime()).toBeGreaterThan(before);
+    }
+    const waiting = runs[1].id as string;
+    const one = await api.gql(
+      `query($id: ID!) { run(id: $id) { queuedFor concurrencyKey } }`,
+      { id: waiting },
+      owner.token,
+    );
+    expect(one.data?.run).toEqual({ queuedFor: 'KEY', concurrencyKey: 'acme' });
+    const listed = await api.gql(
+      `query($w: ID!) { runs(workflowId: $w, status: "queued") { nodes { id queuedFor } } }`,
+      { w: workflowId },
+      owner.token,
+    );
+    expect(listed.data?.runs.nodes).toEqual([{ id: waiting, queuedFor: 'KEY' }]);
+  });
+
   it('cancels a run, lists runs by status and workflow, and shows one with its timeline', async () => {
     const workflowId = await publishedWorkflow(owner.token, 'Cancellable');
     const started = await api.gql(START, { i: { workflowId, input: {} } }, owner.token);

@@ -49,9 +49,12 @@ export {
 } from './run-initiator.js';
 export { getRunLinks, type RunLinks } from './run-links.js';
 export {
+  concurrencyKeyValue,
   type DeadLetter,
   getRun,
   listDeadLetters,
+  type QueueReason,
+  queueReason,
   type RunView,
   type StepTimelineEntry,
   type TimelineEntryKind,

@@ -40,6 +40,24 @@ export interface StepTimelineEntry {
   finishedAt: Date | null;
 }
 
+/**
+ * What a queued run waits for: a slot of its tenant (`maxRunsPerTenant`, taken in queue order),
+ * or a slot of its workflow (`concurrency.maxRuns`) or of its concurrency key (`maxRunsPerKey`),
+ * which admission found full and parked the run for. Null unless the run is queued.
+ */
+export type QueueReason = 'tenant' | 'workflow' | 'key';
+
+/** A run's queue reason from its status and its `parked_on` column. */
+export function queueReason(status: string, parkedOn: string | null): QueueReason | null {
+  if (status !== 'queued') return null;
+  return parkedOn === 'workflow' || parkedOn === 'key' ? parkedOn : 'tenant';
+}
+
+/** The value of a run's concurrency key (stored as canonical JSON text), or null without one. */
+export function concurrencyKeyValue(stored: string | null): unknown {
+  return stored === null ? null : JSON.parse(stored);
+}
+
 export interface RunView {
   id: string;
   workflowId: string;
@@ -51,6 +69,10 @@ export interface RunView {
   failedStep: string | null;
   idempotencyKey: string | null;
   generation: number;
+  /** While queued, what the run waits for; null otherwise. */
+  queuedFor: QueueReason | null;
+  /** The run's concurrency key value, when its workflow has `concurrency.key`; else null. */
+  concurrencyKey: unknown;
   deadlineAt: Date;
   createdAt: Date;
   startedAt: Date | null;
@@ -67,7 +89,7 @@ export async function getRun(pool: Pool, tenantId: string, runId: string): Promi
     const run = await client.query(
       `SELECT id, workflow_id, workflow_version, status, input, output, error, failed_step, idempotency_key,
               generation, deadline_at, created_at, started_at, finished_at,
-              created_by, started_by_kind, started_by_id
+              created_by, started_by_kind, started_by_id, parked_on, concurrency_key
          FROM runs WHERE tenant_id = $1 AND id = $2`,
       [tenantId, runId],
     );
@@ -103,6 +125,8 @@ export async function getRun(pool: Pool, tenantId: string, runId: string): Promi
       failedStep: r.failed_step,
       idempotencyKey: r.idempotency_key,
       generation: r.generation,
+      queuedFor: queueReason(r.status, r.parked_on),
+      concurrencyKey: concurrencyKeyValue(r.concurrency_key),
       deadlineAt: r.deadline_at,
       createdAt: r.created_at,
       startedAt: r.started_at,

@@ -1,4 +1,5 @@
 import { type Pool, withTenant } from '@roster/db';
+import { concurrencyKeyValue, queueReason } from '@roster/engine';
 import { type PageRequest, toPage } from '../graphql/pagination.js';
 import type { RunRow } from '../graphql/types/run.js';
 
@@ -9,6 +10,32 @@ export interface RunFilter {
   createdBefore?: Date | null;
 }
 
+/** The columns of a RunRow, read from `runs` (parked_on and concurrency_key as stored). */
+const RUN_COLUMNS = `runs.id, workflow_id AS "workflowId", workflow_version AS version, status, input, output, error,
+       failed_step AS "failedStep", idempotency_key AS "idempotencyKey", deadline_at AS "deadlineAt",
+       created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt",
+       json_build_object('kind', started_by_kind, 'id', started_by_id, 'memberId', created_by) AS "startedBy",
+       parked_on AS "parkedOn", concurrency_key AS "storedKey"`;
+
+type StoredRun = Omit<RunRow, 'queuedFor' | 'concurrencyKey'> & {
+  id: string;
+  createdAt: Date;
+  parkedOn: string | null;
+  storedKey: string | null;
+};
+
+function toRunRow({
+  parkedOn,
+  storedKey,
+  ...row
+}: StoredRun): RunRow & { id: string; createdAt: Date } {
+  return {
+    ...row,
+    queuedFor: queueReason(row.status, parkedOn),
+    concurrencyKey: concurrencyKeyValue(storedKey),
+  };
+}
+
 /** A page of the tenant's runs, newest last in (created_at, id) order, with filters. */
 export async function listRuns(
   appPool: Pool,
@@ -17,11 +44,8 @@ export async function listRuns(
   page: PageRequest,
 ) {
   return withTenant(appPool, tenantId, async ({ client }) => {
-    const { rows } = await client.query(
-      `SELECT id, workflow_id AS "workflowId", workflow_version AS version, status, input, output, error,
-              failed_step AS "failedStep", idempotency_key AS "idempotencyKey", deadline_at AS "deadlineAt",
-              created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt",
-              json_build_object('kind', started_by_kind, 'id', started_by_id, 'memberId', created_by) AS "startedBy"
+    const { rows } = await client.query<StoredRun>(
+      `SELECT ${RUN_COLUMNS}
          FROM runs
         WHERE tenant_id = $1
           AND ($2::text IS NULL OR status = $2)
@@ -41,7 +65,21 @@ export async function listRuns(
         page.limit + 1,
       ],
     );
-    return toPage(rows as (RunRow & { id: string; createdAt: Date })[], page.limit);
+    return toPage(rows.map(toRunRow), page.limit);
+  });
+}
+
+/** These runs of the tenant, in the order of `ids` (one key probe each). */
+export async function runsByIds(appPool: Pool, tenantId: string, ids: string[]) {
+  return withTenant(appPool, tenantId, async ({ client }) => {
+    const { rows } = await client.query<StoredRun>(
+      `SELECT ${RUN_COLUMNS}
+         FROM unnest($2::uuid[]) WITH ORDINALITY AS n(run_id, ord)
+         CROSS JOIN LATERAL (SELECT * FROM runs WHERE tenant_id = $1 AND id = n.run_id LIMIT 1) runs
+        ORDER BY n.ord`,
+      [tenantId, ids],
+    );
+    return rows.map(toRunRow);
   });
 }
 

@@ -27,12 +27,12 @@ import {
   Resolver,
   Root,
 } from 'type-graphql';
-import { badInput } from '../../errors.js';
+import { badInput, notFound } from '../../errors.js';
 import { auditContextOf } from '../../services/audit-actor.js';
 import { sealingEngineOptions } from '../../services/personal-data-presenter.js';
-import { initiatorMember, listRuns } from '../../services/run-presenter.js';
+import { initiatorMember, listRuns, runsByIds } from '../../services/run-presenter.js';
 import { type RequestContext, requireAuth } from '../context.js';
-import { uuidFromGlobalId } from '../global-id.js';
+import { toGlobalId, uuidFromGlobalId } from '../global-id.js';
 import { encodeCursor, pageRequest } from '../pagination.js';
 import { Can } from '../permissions.js';
 import { Connection } from '../types/connection.js';
@@ -198,41 +198,18 @@ export class RunResolver {
     const started = await asCaller(ctx, () =>
       startRuns(ctx.appPool, actor.tenantId, inputs, sealingEngineOptions(ctx)),
     );
-    const mine = {
-      kind: startedBy.kind,
-      id: startedBy.kind === 'apiKey' ? startedBy.apiKeyId : startedBy.memberId,
-      memberId: startedBy.memberId,
-    };
-    const results = started.map((s) =>
-      Object.assign(new StartRunPayload(), {
-        created: s.created,
-        run: Run.from({
-          id: s.runId,
-          workflowId: s.workflowId,
-          version: s.version,
-          status: s.status,
-          input: null,
-          output: null,
-          error: null,
-          failedStep: null,
-          idempotencyKey: null,
-          deadlineAt: new Date(0),
-          createdAt: new Date(),
-          startedAt: null,
-          finishedAt: null,
-          startedBy: mine,
-        }),
-      }),
+    // The runs as stored (a repeated idempotency key returns a run someone else may have started).
+    const runs = await runsByIds(
+      ctx.appPool,
+      actor.tenantId,
+      started.map((s) => s.runId),
     );
-    // A repeated idempotency key returns a run someone else may have started: read who.
-    await Promise.all(
-      results.map(async (r, i) => {
-        if (!r.created) {
-          const run = await getRun(ctx.appPool, actor.tenantId, started[i]?.runId as string);
-          r.run.startedBy = RunInitiator.from(run.startedBy);
-        }
-      }),
-    );
+    const results = started.map((s, i) => {
+      const run = runs[i];
+      // Only a run deleted between its start and this read (by an erasure) is missing.
+      if (!run) throw notFound(`Run ${toGlobalId('Run', s.runId)}`);
+      return Object.assign(new StartRunPayload(), { created: s.created, run: Run.from(run) });
+    });
     return Object.assign(new StartRunsPayload(), { results });
   }
 

@@ -1,5 +1,5 @@
 import { GraphQLJSON } from 'graphql-scalars';
-import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { toGlobalId } from '../global-id.js';
 import { Node } from './common.js';
 
@@ -96,6 +96,22 @@ export class RunInitiator {
   }
 }
 
+/** What a queued run waits for (see the integrator guide's "Concurrency per key"). */
+export enum RunQueueReason {
+  TENANT = 'tenant',
+  WORKFLOW = 'workflow',
+  KEY = 'key',
+}
+registerEnumType(RunQueueReason, {
+  name: 'RunQueueReason',
+  description: 'What a queued run waits for.',
+  valuesConfig: {
+    TENANT: { description: "A slot of the tenant's limit of running runs, in queue order." },
+    WORKFLOW: { description: 'A slot of its workflow, which is at concurrency.maxRuns.' },
+    KEY: { description: 'A slot of its concurrency key, which is at concurrency.maxRunsPerKey.' },
+  },
+});
+
 export interface RunRow {
   id: string;
   workflowId: string;
@@ -106,6 +122,8 @@ export interface RunRow {
   error: { code: string; message: string } | null;
   failedStep: string | null;
   idempotencyKey: string | null;
+  queuedFor: 'tenant' | 'workflow' | 'key' | null;
+  concurrencyKey: unknown;
   deadlineAt: Date;
   createdAt: Date;
   startedAt: Date | null;
@@ -144,6 +162,16 @@ export class Run extends Node {
   @Field(() => RunError, { nullable: true }) error!: RunError | null;
   @Field(() => String, { nullable: true }) failedStep!: string | null;
   @Field(() => String, { nullable: true }) idempotencyKey!: string | null;
+  @Field(() => RunQueueReason, {
+    nullable: true,
+    description: 'While the run is queued, what it waits for; null once it has started.',
+  })
+  queuedFor!: RunQueueReason | null;
+  @Field(() => GraphQLJSON, {
+    nullable: true,
+    description: "The value of the run's concurrency key, when its workflow has concurrency.key.",
+  })
+  concurrencyKey!: unknown;
   @Field(() => Date) deadlineAt!: Date;
   @Field(() => Date) createdAt!: Date;
   @Field(() => Date, { nullable: true }) startedAt!: Date | null;
