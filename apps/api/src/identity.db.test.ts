@@ -26,6 +26,24 @@ describe('people', () => {
     expect((await api.gql(VIEWER, {}, owner.token)).data?.viewer.role).toBe('owner');
   });
 
+  it("lists the caller's tenants with the moments they were created", async () => {
+    const owner = await api.signUp('Dated');
+    const me = await api.gql(
+      '{ viewer { tenant { createdAt } tenants { tenant { createdAt } } } }',
+      {},
+      owner.token,
+    );
+    const { rows } = await api.db.ownerPool.query<{ created_at: Date }>(
+      'SELECT created_at FROM tenants WHERE id = $1',
+      [owner.tenantId],
+    );
+    const created = rows[0]?.created_at.toISOString();
+    expect(me.data?.viewer).toEqual({
+      tenant: { createdAt: created },
+      tenants: [{ tenant: { createdAt: created } }],
+    });
+  });
+
   it('stores no password or token in plaintext', async () => {
     const owner = await api.signUp('Secretive');
     const { rows } = await api.db.ownerPool.query(

@@ -238,7 +238,7 @@ export async function listUserTenants(appPool: Pool, userId: string): Promise<Us
     slug: r.slug,
     name: r.name,
     role: r.role,
-    createdAt: new Date(0),
+    createdAt: r.created_at,
   }));
 }
 
