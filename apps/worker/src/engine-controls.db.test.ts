@@ -1,4 +1,11 @@
-import { completeReviewTask, ExecutorRegistry, getRun, startRun, startRuns } from '@roster/engine';
+import {
+  completeReviewTask,
+  ExecutorRegistry,
+  getRun,
+  startRun,
+  startRuns,
+  sweepAdmissions,
+} from '@roster/engine';
 import { createTenant, createTestDatabase } from '@roster/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createWorkflow, openReviewTask, waitFor } from '../test/fixtures.js';
@@ -489,5 +496,55 @@ describe('a full workflow or key with a long queue', () => {
     const again = await admitInOpenTransaction(tenant.id, 1);
     await again.commit();
     expect(again.admitted).toBe(1);
+  });
+
+  it('unparks, on the next sweep, a run whose workflow was full of runs of a version without limits', async () => {
+    // Version 1 has no limits: its running run fires no unparking when it ends.
+    const { tenant, workflowId } = await tenantWithoutWorkers('New limit');
+    const old = await startRun(db.appPool, tenant.id, { workflowId });
+    expect(old.status).toBe('running');
+    await db.ownerPool.query(
+      `INSERT INTO workflow_versions (tenant_id, workflow_id, version, definition) VALUES ($1, $2, 2, $3)`,
+      [
+        tenant.id,
+        workflowId,
+        {
+          start: 'a',
+          concurrency: { maxRuns: 1 },
+          steps: { a: { type: 'transform', value: '1', end: true } },
+        },
+      ],
+    );
+    await db.ownerPool.query('UPDATE workflows SET latest_version = 2 WHERE id = $1', [workflowId]);
+    // Version 2 allows one run of the workflow at a time, and version 1's run is running.
+    const limited = await startRun(db.appPool, tenant.id, { workflowId });
+    expect([limited.status, await parkedOn(limited.runId)]).toEqual(['queued', 'workflow']);
+    await db.ownerPool.query(`UPDATE runs SET status = 'succeeded' WHERE id = $1`, [old.runId]);
+    expect(await parkedOn(limited.runId)).toBe('workflow');
+
+    // The sweep finds the workflow with room and starts the parked run.
+    expect(await sweepAdmissions(db.appPool)).toBeGreaterThanOrEqual(1);
+    expect((await getRun(db.appPool, tenant.id, limited.runId)).status).toBe('running');
+  });
+
+  it('unparks, on the next sweep, a run of a key with room whose running run never ended', async () => {
+    const { tenant, workflowId } = await tenantWithoutWorkers('Key with room', {
+      concurrency: { key: 'input.customer', maxRunsPerKey: 1 },
+    });
+    const running = await startRun(db.appPool, tenant.id, {
+      workflowId,
+      input: { customer: 'acme' },
+    });
+    const parked = await startRun(db.appPool, tenant.id, {
+      workflowId,
+      input: { customer: 'acme' },
+    });
+    expect([parked.status, await parkedOn(parked.runId)]).toEqual(['queued', 'key']);
+    // The running run goes without a status change (an operator deleted it): no trigger fires.
+    await db.ownerPool.query('DELETE FROM runs WHERE id = $1', [running.runId]);
+    expect(await parkedOn(parked.runId)).toBe('key');
+
+    expect(await sweepAdmissions(db.appPool)).toBeGreaterThanOrEqual(1);
+    expect((await getRun(db.appPool, tenant.id, parked.runId)).status).toBe('running');
   });
 });

@@ -39,7 +39,9 @@ export async function sweepDeadlines(pool: Pool, limit = 500): Promise<number> {
 
 /**
  * Admits queued runs into free slots for every tenant that has some: covers the race where a
- * run was queued while the last running run of its tenant was ending.
+ * run was queued while the last running run of its tenant was ending. First it unparks the runs
+ * of full groups that have room again without a run of theirs ending (roster_engine_unpark_due,
+ * db/migrations 0035).
  */
 export async function sweepAdmissions(pool: Pool, options: EngineOptions = {}): Promise<number> {
   const limit = options.maxRunsPerTenant ?? DEFAULT_MAX_RUNS_PER_TENANT;
@@ -48,7 +50,10 @@ export async function sweepAdmissions(pool: Pool, options: EngineOptions = {}): 
   );
   let admitted = 0;
   for (const { tenant_id } of rows) {
-    admitted += await withTenant(pool, tenant_id, ({ client }) => admit(client, tenant_id, limit));
+    admitted += await withTenant(pool, tenant_id, async ({ client }) => {
+      await client.query('SELECT roster_engine_unpark_due($1)', [tenant_id]);
+      return admit(client, tenant_id, limit);
+    });
   }
   return admitted;
 }
