@@ -19,13 +19,17 @@ afterAll(async () => {
   await db.drop();
 });
 
-/** Runs a worker pool whose connector records, per key, how many calls are in flight at once. */
-async function startWorker(inFlight: Map<string, number>, peak: Map<string, number>) {
+/**
+ * Runs a worker pool whose connector records, per key, how many calls are in flight at once. A
+ * call lasts its input's `ms`, else `callMs`.
+ */
+async function startWorker(inFlight: Map<string, number>, peak: Map<string, number>, callMs = 40) {
   const executors = new ExecutorRegistry().registerConnector(async (call) => {
-    const key = String((call.input as { key?: unknown } | undefined)?.key);
+    const input = call.input as { key?: unknown; ms?: number } | undefined;
+    const key = String(input?.key);
     inFlight.set(key, (inFlight.get(key) ?? 0) + 1);
     peak.set(key, Math.max(peak.get(key) ?? 0, inFlight.get(key) ?? 0));
-    await new Promise((resolve) => setTimeout(resolve, 40));
+    await new Promise((resolve) => setTimeout(resolve, input?.ms ?? callMs));
     inFlight.set(key, (inFlight.get(key) ?? 0) - 1);
     return { output: { ok: true } };
   });
@@ -113,7 +117,8 @@ describe('concurrency.key / maxRunsPerKey', () => {
 
     const inFlight = new Map<string, number>();
     const peak = new Map<string, number>();
-    await startWorker(inFlight, peak);
+    // Calls long enough to overlap even on a loaded machine.
+    await startWorker(inFlight, peak, 150);
     await waitFor(
       async () => {
         const rows = await statusesByKey(tenant.id, workflowId);
@@ -139,7 +144,7 @@ describe('maxRunsPerTenant', () => {
           type: 'connector',
           connector: 'test',
           action: 'record',
-          input: '{ "key": "all" }',
+          input: '{ "key": "all", "ms": input.ms }',
           end: true,
         },
       },
@@ -148,10 +153,11 @@ describe('maxRunsPerTenant', () => {
     // Only this test's worker may run these (the one before it is still running).
     for (const w of workers.splice(0)) await w.stop();
     // Room for the whole batch: all three start at once, each with its first step's job.
+    // Their calls overlap (the peak of 3) and end 300 ms apart, so each end admits on its own.
     const first = await startRuns(
       db.appPool,
       tenant.id,
-      [{ workflowId }, { workflowId }, { workflowId }],
+      [300, 600, 900].map((ms) => ({ workflowId, input: { ms } })),
       limit,
     );
     expect(first.map((r) => r.status)).toEqual(['running', 'running', 'running']);
