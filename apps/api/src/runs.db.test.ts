@@ -5,7 +5,11 @@ const api = await startTestApi();
 const owner = await api.signUp('Runs');
 const other = await api.signUp('Elsewhere');
 
-async function publishedWorkflow(token: string, name: string): Promise<string> {
+async function publishedWorkflow(
+  token: string,
+  name: string,
+  definition: unknown = { start: 'done', steps: { done: { type: 'succeed' } } },
+): Promise<string> {
   const wf = await api.gql(
     `mutation($n: String!) { createWorkflow(input: { name: $n }) { workflow { id } } }`,
     { n: name },
@@ -14,7 +18,7 @@ async function publishedWorkflow(token: string, name: string): Promise<string> {
   const workflowId = wf.data?.createWorkflow.workflow.id as string;
   const v = await api.gql(
     `mutation($i: CreateWorkflowVersionInput!) { createWorkflowVersion(input: $i) { workflowVersion { version } } }`,
-    { i: { workflowId, definition: { start: 'done', steps: { done: { type: 'succeed' } } } } },
+    { i: { workflowId, definition } },
     token,
   );
   expect(v.errors).toBeUndefined();
@@ -90,27 +94,11 @@ describe('runs through the API', () => {
   });
 
   it('says what a queued run waits for, and startRuns returns each run as stored', async () => {
-    const wf = await api.gql(
-      `mutation { createWorkflow(input: { name: "Per customer" }) { workflow { id } } }`,
-      {},
-      owner.token,
-    );
-    const workflowId = wf.data?.createWorkflow.workflow.id as string;
-    const v = await api.gql(
-      `mutation($i: CreateWorkflowVersionInput!) { createWorkflowVersion(input: $i) { workflowVersion { version } } }`,
-      {
-        i: {
-          workflowId,
-          definition: {
-            start: 'done',
-            concurrency: { key: 'input.customer', maxRunsPerKey: 1 },
-            steps: { done: { type: 'succeed' } },
-          },
-        },
-      },
-      owner.token,
-    );
-    expect(v.errors).toBeUndefined();
+    const workflowId = await publishedWorkflow(owner.token, 'Per customer', {
+      start: 'done',
+      concurrency: { key: 'input.customer', maxRunsPerKey: 1 },
+      steps: { done: { type: 'succeed' } },
+    });
     const before = Date.now();
     const started = await api.gql(
       `mutation($i: StartRunsInput!) { startRuns(input: $i) { results { created run {
