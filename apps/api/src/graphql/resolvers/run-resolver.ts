@@ -206,7 +206,7 @@ export class RunResolver {
     );
     const results = started.map((s, i) => {
       const run = runs[i];
-      // Only a run deleted between its start and this read (by an erasure) is missing.
+      // Missing only if the run was deleted between its start and this read.
       if (!run) throw notFound(`Run ${toGlobalId('Run', s.runId)}`);
       return Object.assign(new StartRunPayload(), { created: s.created, run: Run.from(run) });
     });

@@ -1,3 +1,4 @@
+import type { QueueReason } from '@roster/engine';
 import { GraphQLJSON } from 'graphql-scalars';
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { toGlobalId } from '../global-id.js';
@@ -122,7 +123,7 @@ export interface RunRow {
   error: { code: string; message: string } | null;
   failedStep: string | null;
   idempotencyKey: string | null;
-  queuedFor: 'tenant' | 'workflow' | 'key' | null;
+  queuedFor: QueueReason | null;
   concurrencyKey: unknown;
   deadlineAt: Date;
   createdAt: Date;
