@@ -2,6 +2,8 @@ import {
   completeReviewTask,
   ExecutorRegistry,
   getRun,
+  retryRun,
+  StepFailure,
   startRun,
   startRuns,
   sweepAdmissions,
@@ -21,11 +23,16 @@ afterAll(async () => {
 
 /**
  * Runs a worker pool whose connector records, per key, how many calls are in flight at once. A
- * call lasts its input's `ms`, else `callMs`.
+ * call lasts its input's `ms`, else `callMs`; with `failOnce`, a run's first call fails fatally.
  */
 async function startWorker(inFlight: Map<string, number>, peak: Map<string, number>, callMs = 40) {
+  const failed = new Set<string>();
   const executors = new ExecutorRegistry().registerConnector(async (call) => {
-    const input = call.input as { key?: unknown; ms?: number } | undefined;
+    const input = call.input as { key?: unknown; ms?: number; failOnce?: boolean } | undefined;
+    if (input?.failOnce && !failed.has(call.runId)) {
+      failed.add(call.runId);
+      throw new StepFailure('BAD_USER_INPUT', 'refused once', { fatal: true });
+    }
     const key = String(input?.key);
     inFlight.set(key, (inFlight.get(key) ?? 0) + 1);
     peak.set(key, Math.max(peak.get(key) ?? 0, inFlight.get(key) ?? 0));
@@ -353,6 +360,72 @@ describe('admission while another run end is admitting', () => {
     await third.commit();
     expect(third.admitted).toBe(0);
     expect(await queueOrder(tenant.id)).toEqual(['running', 'queued', 'running', 'queued']);
+  });
+});
+
+describe('a retried run', () => {
+  it('waits for a slot of its key like any run, then resumes at the step that failed', async () => {
+    const tenant = await createTenant(db.ownerPool, 'Retry under limits');
+    const workflowId = await createWorkflow(db.ownerPool, tenant.id, {
+      start: 'prepare',
+      concurrency: { key: 'input.customer', maxRunsPerKey: 1 },
+      steps: {
+        prepare: { type: 'transform', value: 'input', next: 'call' },
+        call: {
+          type: 'connector',
+          connector: 'test',
+          action: 'record',
+          input: '{ "key": input.customer, "ms": input.ms, "failOnce": input.failOnce }',
+          end: true,
+        },
+      },
+    });
+    const inFlight = new Map<string, number>();
+    const peak = new Map<string, number>();
+    await startWorker(inFlight, peak);
+    const broken = await startRun(db.appPool, tenant.id, {
+      workflowId,
+      input: { customer: 'acme', failOnce: true },
+    });
+    const settledRun = (runId: string, status: string) =>
+      waitFor(
+        async () => (await getRun(db.appPool, tenant.id, runId)).status === status,
+        20_000,
+        `run ${runId} to be ${status}`,
+      );
+    await settledRun(broken.runId, 'failed');
+    // Another run of the same customer now holds the key's only slot for a while.
+    const busy = await startRun(db.appPool, tenant.id, {
+      workflowId,
+      input: { customer: 'acme', ms: 1500 },
+    });
+    await waitFor(async () => inFlight.get('acme') === 1, 10_000, 'the busy run to call');
+
+    expect(await retryRun(db.appPool, tenant.id, broken.runId)).toMatchObject({
+      status: 'queued',
+      stepId: 'call',
+    });
+    expect(await getRun(db.appPool, tenant.id, broken.runId)).toMatchObject({
+      status: 'queued',
+      queuedFor: 'key',
+    });
+    await settledRun(busy.runId, 'succeeded');
+    await settledRun(broken.runId, 'succeeded');
+    expect(peak.get('acme')).toBe(1);
+    // Resumed at `call`: `prepare` kept its first generation's row and did not run again.
+    const { steps } = await getRun(db.appPool, tenant.id, broken.runId);
+    expect(steps.map((s) => [s.stepId, s.status])).toEqual([
+      ['prepare', 'succeeded'],
+      ['call', 'succeeded'],
+    ]);
+    const { rows } = await db.ownerPool.query(
+      'SELECT step_id, generation FROM step_runs WHERE run_id = $1 ORDER BY step_id',
+      [broken.runId],
+    );
+    expect(rows).toEqual([
+      { step_id: 'call', generation: 1 },
+      { step_id: 'prepare', generation: 0 },
+    ]);
   });
 });
 

@@ -11,7 +11,13 @@ import {
 } from '@roster/engine';
 import { createTenant, createTestDatabase } from '@roster/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorkflow, installLedger, testExecutors, waitFor } from '../test/fixtures.js';
+import {
+  createWorkflow,
+  installLedger,
+  openReviewTask,
+  testExecutors,
+  waitFor,
+} from '../test/fixtures.js';
 import { type RunningWorkerPool, runWorkerPool } from './worker-pool.js';
 
 const db = await createTestDatabase();
@@ -358,5 +364,43 @@ describe('waits', () => {
     const { runId } = await startRun(db.appPool, tenant.id, { workflowId: wf });
     const run = await settled(runId);
     expect(run).toMatchObject({ status: 'failed', error: { code: 'DEADLINE_EXCEEDED' } });
+  });
+
+  it('closes the step a deadline interrupts, and retryRun resumes there with a fresh deadline', async () => {
+    const wf = await createWorkflow(db.ownerPool, tenant.id, {
+      start: 'first',
+      deadline: '1500ms',
+      steps: {
+        first: { type: 'connector', connector: 'test', action: 'ledger', next: 'ask' },
+        ask: { type: 'review', title: 'Check', labels: ['ok'], data: 'input', next: 'done' },
+        done: { type: 'transform', value: '"checked"', end: true },
+      },
+    });
+    const { runId } = await startRun(db.appPool, tenant.id, { workflowId: wf });
+    const failed = await settled(runId);
+    expect(failed).toMatchObject({
+      status: 'failed',
+      failedStep: 'ask',
+      error: { code: 'DEADLINE_EXCEEDED' },
+    });
+    // The timeline no longer shows the review as waiting, and nobody can answer its task.
+    expect(failed.steps.map((s) => [s.stepId, s.status, s.error?.code])).toEqual([
+      ['first', 'succeeded', undefined],
+      ['ask', 'failed', 'DEADLINE_EXCEEDED'],
+    ]);
+    const tasks = await db.ownerPool.query('SELECT status FROM review_tasks WHERE run_id = $1', [
+      runId,
+    ]);
+    expect(tasks.rows).toEqual([{ status: 'expired' }]);
+
+    const retriedAt = Date.now();
+    expect(await retryRun(db.appPool, tenant.id, runId)).toMatchObject({ stepId: 'ask' });
+    const retried = await getRun(db.appPool, tenant.id, runId);
+    expect(retried.deadlineAt.getTime()).toBeGreaterThan(retriedAt + 1000);
+    const task = await openReviewTask(db.ownerPool, runId, 1000);
+    await completeReviewTask(db.appPool, tenant.id, task, { label: 'ok' });
+    expect(await settled(runId)).toMatchObject({ status: 'succeeded', output: 'checked' });
+    // The step before the interrupted one did not run again.
+    expect((await ledgerCalls(runId)).map((c) => c.step_id)).toEqual(['first']);
   });
 });

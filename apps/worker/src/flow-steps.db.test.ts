@@ -219,6 +219,46 @@ describe('parallel', () => {
     expect(fork).toMatchObject({ status: 'failed', error: { code: 'BRANCH_BROKE' } });
     expect(run.steps.find((s) => s.stepId === 'fork#ok')?.status).toBe('cancelled');
   });
+  it('a failing branch that dead-letters the run closes the review still waiting in the other branch', async () => {
+    const wf = await publish({
+      start: 'fork',
+      steps: {
+        fork: {
+          type: 'parallel',
+          branches: {
+            asking: {
+              start: 'ask',
+              steps: { ask: { type: 'review', title: 'Check', labels: ['ok'], end: true } },
+            },
+            failing: {
+              start: 'wait',
+              steps: {
+                wait: { type: 'wait', duration: '300ms', next: 'x1' },
+                x1: { type: 'fail', error: 'BRANCH_BROKE' },
+              },
+            },
+          },
+          end: true,
+        },
+      },
+    });
+    const { runId } = await startRun(db.appPool, tenant.id, { workflowId: wf.id });
+    const task = await openReviewTask(db.ownerPool, runId);
+    const run = await settled(runId);
+    expect(run).toMatchObject({ status: 'dead_lettered', error: { code: 'BRANCH_BROKE' } });
+    // Nothing of the dead-lettered run is left open: not the review step, and not its task.
+    const open = ['running', 'waiting', 'retrying', 'pending'];
+    expect(run.steps.filter((s) => open.includes(s.status))).toEqual([]);
+    expect(run.steps.find((s) => s.stepId === 'ask')).toMatchObject({
+      status: 'cancelled',
+      error: { code: 'RUN_ENDED' },
+    });
+    const { rows } = await db.ownerPool.query('SELECT status FROM review_tasks WHERE id = $1', [
+      task,
+    ]);
+    expect(rows).toEqual([{ status: 'cancelled' }]);
+  });
+
   it('a declared timeout fails the parallel step with TIMEOUT and cancels its branches', async () => {
     const wf = await publish({
       start: 'fork',

@@ -37,6 +37,7 @@ export { rerunWaitingStep } from './rerun-waiting-step.js';
 export {
   cancelRun,
   completeReviewTask,
+  type RestartResult,
   replayStep,
   resumeStep,
   retryRun,

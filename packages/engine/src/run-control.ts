@@ -1,16 +1,12 @@
-import { getStep } from '@roster/core';
+import { getStep, runDeadlineMs, type WorkflowDefinition } from '@roster/core';
 import { type Pool, type PoolClient, withTenant } from '@roster/db';
 import { loadDefinition, sharedDefinitions } from './definitions.js';
-import {
-  DEFAULT_MAX_RUNS_PER_TENANT,
-  type EngineOptions,
-  JOB_MAX_ATTEMPTS,
-} from './engine-options.js';
+import { DEFAULT_MAX_RUNS_PER_TENANT, type EngineOptions } from './engine-options.js';
 import { EngineError } from './errors.js';
 import { parseRowKey } from './flow-keys.js';
 import { admit } from './start-run.js';
 import { succeedStep } from './step-outcomes.js';
-import { stepJob, type TransitionResult } from './transition.js';
+import type { TransitionResult } from './transition.js';
 
 interface RunRow {
   id: string;
@@ -82,13 +78,16 @@ export async function cancelRun(
   });
 }
 
-/** Retries a dead-lettered or failed run from the step that stopped it, with fresh attempts. */
+/**
+ * Retries a dead-lettered or failed run from the step that stopped it, with fresh attempts. A
+ * step inside a branch or an iteration is retried through its top-level parallel or map.
+ */
 export async function retryRun(
   pool: Pool,
   tenantId: string,
   runId: string,
   options: EngineOptions = {},
-): Promise<{ runId: string; status: 'running'; stepId: string | null }> {
+): Promise<RestartResult> {
   return restart(pool, tenantId, runId, undefined, 'run.retried', options);
 }
 
@@ -103,10 +102,65 @@ export async function replayStep(
   runId: string,
   stepId: string,
   options: EngineOptions = {},
-): Promise<{ runId: string; status: 'running'; stepId: string | null }> {
+): Promise<RestartResult> {
   return restart(pool, tenantId, runId, stepId, 'step.replayed', options);
 }
 
+/**
+ * A restarted run is `running` when admission had room for it at once, else `queued` (its
+ * tenant, workflow or key is at its limit) until a slot frees, like a fresh run.
+ */
+export interface RestartResult {
+  runId: string;
+  status: 'running' | 'queued';
+  stepId: string | null;
+}
+
+/** The top-level step that runs `stepId` (itself, or the parallel or map it sits in). */
+function topLevelStep(definition: WorkflowDefinition, stepId: string): string {
+  let owner = stepId;
+  let { scope } = getStep(definition, owner);
+  while (scope.kind !== 'root') {
+    owner = scope.kind === 'branch' ? scope.parallel : scope.map;
+    scope = getStep(definition, owner).scope;
+  }
+  return owner;
+}
+
+/** The step to restart at: the one asked for (top-level only), else the run's failed step. */
+function restartStep(
+  definition: WorkflowDefinition,
+  run: RunRow,
+  stepId: string | undefined,
+): string | undefined {
+  const target = stepId ?? run.failed_step ?? undefined;
+  if (target === undefined) return undefined;
+  let owner: string;
+  try {
+    owner = topLevelStep(definition, parseRowKey(target.split('#')[0] ?? target).stepId);
+  } catch (cause) {
+    throw new EngineError(
+      'BAD_USER_INPUT',
+      `Workflow version ${run.workflow_version} has no step "${target}": pass a step id of this run's workflow.`,
+      { runId: run.id, stepId: target },
+      { cause },
+    );
+  }
+  if (stepId !== undefined && owner !== stepId) {
+    throw new EngineError(
+      'BAD_USER_INPUT',
+      `Step "${stepId}" runs inside "${owner}": replay "${owner}", which runs its branches or items again.`,
+      { runId: run.id, stepId, owner },
+    );
+  }
+  return owner;
+}
+
+/**
+ * Puts a failed or dead-lettered run back in the queue at `stepId` (a new generation, so jobs of
+ * the old one change nothing) with a fresh deadline, then admits as a run end does: the run
+ * starts now if its tenant, workflow and key have room (db/migrations 0039).
+ */
 async function restart(
   pool: Pool,
   tenantId: string,
@@ -114,7 +168,7 @@ async function restart(
   stepId: string | undefined,
   kind: string,
   options: EngineOptions,
-) {
+): Promise<RestartResult> {
   return withTenant(pool, tenantId, async ({ client }) => {
     const run = await lockRun(client, tenantId, runId);
     if (run.status !== 'dead_lettered' && run.status !== 'failed') {
@@ -131,64 +185,28 @@ async function restart(
       run.workflow_id,
       run.workflow_version,
     );
-    const target = stepId ?? run.failed_step ?? undefined;
-    if (target !== undefined) {
-      try {
-        let { scope } = getStep(definition, target);
-        let owner = target;
-        // A step inside a branch or iteration is replayed through its top-level parallel/map.
-        while (scope.kind !== 'root') {
-          owner = scope.kind === 'branch' ? scope.parallel : scope.map;
-          scope = getStep(definition, owner).scope;
-        }
-        if (owner !== target) {
-          throw new EngineError(
-            'BAD_USER_INPUT',
-            `Step "${target}" runs inside "${owner}": replay "${owner}", which runs its branches or items again.`,
-            { runId, stepId: target, owner },
-          );
-        }
-      } catch (cause) {
-        if (cause instanceof EngineError) throw cause;
-        throw new EngineError(
-          'BAD_USER_INPUT',
-          `Workflow version ${run.workflow_version} has no step "${target}": pass a step id of this run's workflow.`,
-          { runId, stepId: target },
-          { cause },
-        );
-      }
-    }
+    const target = restartStep(definition, run, stepId);
     const generation = run.generation + 1;
+    // The whole deadline again, from now (a run failed by its deadline would otherwise fail again
+    // at once); a child run's stays within its parent's, as at its start.
     await client.query(
-      `UPDATE runs SET status = 'running', generation = $3, error = NULL, failed_step = NULL,
-              finished_at = NULL, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
-      [tenantId, runId, generation],
-    );
-    const { rows } = await client.query<{ priority: number }>(
-      `SELECT ${PRIORITY_SQL} AS priority`,
-      [tenantId],
-    );
-    const job = stepJob(
-      {
-        t: tenantId,
-        r: runId,
-        w: run.workflow_id,
-        v: run.workflow_version,
-        g: generation,
-        p: rows[0]?.priority ?? 0,
-      },
-      target,
-      1,
-    );
-    await client.query(
-      'SELECT graphile_worker.add_job($1, $2::json, max_attempts => $3, priority => $4)',
-      [job.identifier, JSON.stringify(job.payload), JOB_MAX_ATTEMPTS, job.priority ?? 0],
+      `UPDATE runs SET status = 'queued', parked_on = NULL, resume_step = $4, generation = $3,
+              error = NULL, failed_step = NULL, finished_at = NULL, updated_at = now(),
+              deadline_at = least(now() + $5 * interval '1 millisecond',
+                (SELECT p.deadline_at FROM runs p WHERE p.tenant_id = $1 AND p.id = runs.parent_run_id))
+        WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, runId, generation, target ?? null, runDeadlineMs(definition)],
     );
     await client.query(
       'INSERT INTO audit_events (tenant_id, run_id, kind, data) VALUES ($1, $2, $3, $4)',
       [tenantId, runId, kind, { step: target ?? null, generation }],
     );
-    return { runId, status: 'running' as const, stepId: target ?? null };
+    await admit(client, tenantId, options.maxRunsPerTenant ?? DEFAULT_MAX_RUNS_PER_TENANT);
+    const { rows } = await client.query<{ status: 'running' | 'queued' }>(
+      'SELECT status FROM runs WHERE tenant_id = $1 AND id = $2',
+      [tenantId, runId],
+    );
+    return { runId, status: rows[0]?.status ?? 'queued', stepId: target ?? null };
   });
 }
 

@@ -4,6 +4,8 @@ import { admit } from './start-run.js';
 
 /**
  * Fails active runs past their deadline (waiting runs hold no job, so nothing else would notice).
+ * The run's oldest open step becomes its failed step, where retryRun resumes; the runs_ended
+ * trigger closes the open steps and expires the open review tasks (db/migrations 0039).
  * Returns how many it failed.
  */
 export async function sweepDeadlines(pool: Pool, limit = 500): Promise<number> {
@@ -17,16 +19,18 @@ export async function sweepDeadlines(pool: Pool, limit = 500): Promise<number> {
       const updated = await client.query(
         `UPDATE runs SET status = 'failed', finished_at = now(), updated_at = now(),
                 error = jsonb_build_object('code', 'DEADLINE_EXCEEDED', 'message',
-                  'The run passed its deadline; raise the workflow''s deadline or make its steps faster.')
+                  'The run passed its deadline; raise the workflow''s deadline or make its steps faster.'),
+                failed_step = (
+                  SELECT step_id FROM step_runs
+                   WHERE tenant_id = $1 AND run_id = $2
+                     AND status IN ('running', 'waiting', 'retrying', 'pending')
+                     AND step_id NOT LIKE '%@%' AND step_id NOT LIKE '%#%'
+                   ORDER BY started_at LIMIT 1)
           WHERE tenant_id = $1 AND id = $2 AND status IN ('queued', 'running', 'waiting') AND deadline_at < now()
           RETURNING id`,
         [tenant_id, run_id],
       );
       if (updated.rowCount === 0) return 0;
-      await client.query(
-        `UPDATE review_tasks SET status = 'expired', resolved_at = now() WHERE tenant_id = $1 AND run_id = $2 AND status = 'open'`,
-        [tenant_id, run_id],
-      );
       await client.query(
         `INSERT INTO audit_events (tenant_id, run_id, kind, data) VALUES ($1, $2, 'run.failed', '{"code":"DEADLINE_EXCEEDED"}')`,
         [tenant_id, run_id],

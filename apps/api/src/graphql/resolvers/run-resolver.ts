@@ -230,7 +230,8 @@ export class RunResolver {
   }
 
   @Mutation(() => RunPayload, {
-    description: 'Retries a failed or dead-lettered run from the step that stopped it.',
+    description:
+      'Retries a failed or dead-lettered run from the step that stopped it, with fresh attempts and a fresh deadline. The run is QUEUED when its tenant, workflow or key is at its limit.',
   })
   @Can('retry', 'Run')
   async retryRun(@Arg('input', () => RunIdInput) input: RunIdInput, @Ctx() ctx: RequestContext) {
@@ -241,7 +242,8 @@ export class RunResolver {
   }
 
   @Mutation(() => RunPayload, {
-    description: 'Runs one step of a dead-lettered run again, keeping its idempotency key.',
+    description:
+      'Runs one top-level step of a failed or dead-lettered run again, keeping its idempotency key, with a fresh deadline. The run is QUEUED when its tenant, workflow or key is at its limit.',
   })
   @Can('replay', 'DeadLetter')
   async replayStep(
