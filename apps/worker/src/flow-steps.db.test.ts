@@ -219,6 +219,42 @@ describe('parallel', () => {
     expect(fork).toMatchObject({ status: 'failed', error: { code: 'BRANCH_BROKE' } });
     expect(run.steps.find((s) => s.stepId === 'fork#ok')?.status).toBe('cancelled');
   });
+  it('a branch cut short by a failing sibling closes its review and task, and the run goes on', async () => {
+    const wf = await publish({
+      start: 'fork',
+      steps: {
+        fork: {
+          type: 'parallel',
+          branches: {
+            asking: {
+              start: 'ask',
+              steps: { ask: { type: 'review', title: 'Check', labels: ['ok'], end: true } },
+            },
+            failing: {
+              start: 'wait',
+              steps: {
+                wait: { type: 'wait', duration: '300ms', next: 'x1' },
+                x1: { type: 'fail', error: 'BRANCH_BROKE' },
+              },
+            },
+          },
+          catch: [{ errors: ['BRANCH_BROKE'], next: 'rescue' }],
+          end: true,
+        },
+        rescue: { type: 'transform', value: '"rescued"', end: true },
+      },
+    });
+    const { runId } = await startRun(db.appPool, tenant.id, { workflowId: wf.id });
+    const task = await openReviewTask(db.ownerPool, runId);
+    const run = await settled(runId);
+    expect(run).toMatchObject({ status: 'succeeded', output: 'rescued' });
+    expect(run.steps.find((s) => s.stepId === 'ask')?.status).toBe('cancelled');
+    const { rows } = await db.ownerPool.query('SELECT status FROM review_tasks WHERE id = $1', [
+      task,
+    ]);
+    expect(rows).toEqual([{ status: 'cancelled' }]);
+  });
+
   it('a failing branch that dead-letters the run closes the review still waiting in the other branch', async () => {
     const wf = await publish({
       start: 'fork',
@@ -286,6 +322,8 @@ describe('parallel', () => {
       error: { code: 'TIMEOUT' },
     });
     expect(run.steps.find((s) => s.stepId === 'fork#slow')?.status).toBe('cancelled');
+    // The branch's wait is closed too: the run went on without it.
+    expect(run.steps.find((s) => s.stepId === 's1')?.status).toBe('cancelled');
     expect(run.steps.find((s) => s.stepId === 'fork#quick')?.status).toBe('succeeded');
   });
 });
@@ -671,6 +709,44 @@ describe('callWorkflow', () => {
     const cancelled = await getRun(db.appPool, tenant.id, childId);
     expect(cancelled.status).toBe('cancelled');
     expect(cancelled.steps.find((s) => s.stepId === 'pause')?.status).toBe('cancelled');
+  });
+
+  it('a branch cut short by a failing sibling cancels the child run its step started', async () => {
+    const child = await publish({
+      start: 'pause',
+      steps: { pause: { type: 'wait', duration: '1h', end: true } },
+    });
+    const parent = await publish({
+      start: 'fork',
+      steps: {
+        fork: {
+          type: 'parallel',
+          branches: {
+            calling: {
+              start: 'call',
+              steps: { call: { type: 'callWorkflow', workflow: child.name, end: true } },
+            },
+            failing: {
+              start: 'wait',
+              steps: {
+                wait: { type: 'wait', duration: '300ms', next: 'x1' },
+                x1: { type: 'fail', error: 'BRANCH_BROKE' },
+              },
+            },
+          },
+          catch: [{ errors: ['BRANCH_BROKE'], next: 'rescue' }],
+          end: true,
+        },
+        rescue: { type: 'transform', value: '"rescued"', end: true },
+      },
+    });
+    const { runId } = await startRun(db.appPool, tenant.id, { workflowId: parent.id });
+    const childId = await childOf(runId);
+    expect(await settled(runId)).toMatchObject({ status: 'succeeded', output: 'rescued' });
+    expect(await getRun(db.appPool, tenant.id, childId)).toMatchObject({
+      status: 'cancelled',
+      error: { code: 'PARENT_STEP_ENDED' },
+    });
   });
 
   it('a parent that is dead-lettered while its child still waits cancels the child', async () => {

@@ -2,6 +2,7 @@ import {
   getStep,
   type JoinState,
   type MapState,
+  nestedStepIds,
   recordBranchOutcome,
   recordIterationOutcome,
 } from '@roster/core';
@@ -101,19 +102,42 @@ export async function applyPlan(
   if (plan.flow && status !== undefined && status !== 'waiting' && status !== 'running') {
     const type = getStep(base.definition, base.stepId).step.type;
     if (type === 'callWorkflow') await cancelChild(tx, base.job, key);
-    else await cancelMarkers(tx, base.job, key);
+    else await cancelMarkers(tx, base, key);
   }
   if (plan.scopeEnd) await fanIn(tx, base, plan.scopeEnd);
   return result;
 }
 
-/** Stops what still runs under a settled parallel or map step: its live markers are cancelled. */
-async function cancelMarkers(tx: FlowTx, job: StepJob, ownerKey: string): Promise<void> {
+/**
+ * Stops what still runs under a settled parallel or map step: its live markers, the open steps of
+ * its branches and iterations (a wait, a review, a step between retries), the open review tasks
+ * of those steps and the child runs they started. Without this, a branch cut short by a failing
+ * sibling or a timeout kept its waiting step open in the timeline and its review task in the
+ * reviewers' queue after the run had moved on.
+ */
+async function cancelMarkers(tx: FlowTx, base: StepBase, ownerKey: string): Promise<void> {
+  const { job } = base;
+  const path = (job.i ?? []).join('.');
   await tx.client.query(
-    `UPDATE step_runs SET status = 'cancelled', finished_at = now(), updated_at = now()
-      WHERE tenant_id = $1 AND run_id = $2 AND starts_with(step_id, $3)
-        AND status IN ('running', 'pending')`,
-    [job.t, job.r, `${ownerKey}#`],
+    `WITH closed AS (
+       UPDATE step_runs SET status = 'cancelled', finished_at = now(), updated_at = now()
+        WHERE tenant_id = $1 AND run_id = $2
+          AND status IN ('running', 'waiting', 'retrying', 'pending')
+          AND (starts_with(step_id, $3)
+            OR (split_part(split_part(step_id, '#', 1), '@', 1) = ANY($4::text[])
+              AND ($5 = '' OR split_part(split_part(step_id, '#', 1), '@', 2) = $5
+                OR starts_with(split_part(split_part(step_id, '#', 1), '@', 2), $5 || '.'))))
+       RETURNING step_id),
+     tasks AS (
+       UPDATE review_tasks SET status = 'cancelled', resolved_at = now()
+        WHERE tenant_id = $1 AND run_id = $2 AND status = 'open'
+          AND step_id IN (SELECT step_id FROM closed))
+     UPDATE runs SET status = 'cancelled', finished_at = now(), updated_at = now(),
+            error = jsonb_build_object('code', 'PARENT_STEP_ENDED', 'message',
+              'The branch or iteration of the callWorkflow step that started this run was stopped.')
+      WHERE tenant_id = $1 AND parent_run_id = $2 AND status IN ('queued', 'running', 'waiting')
+        AND parent_step IN (SELECT step_id FROM closed)`,
+    [job.t, job.r, `${ownerKey}#`, nestedStepIds(base.definition, base.stepId), path],
   );
 }
 
