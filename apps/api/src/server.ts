@@ -6,7 +6,7 @@ import { type GovernancePolicy, loadGovernancePolicyFile } from '@roster/governa
 import type { Logger } from '@roster/telemetry';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerGraphql } from './graphql/apollo.js';
-import type { ApiLimits, MarketplaceOptions } from './graphql/context.js';
+import { type ApiLimits, DEFAULT_LIMITS, type MarketplaceOptions } from './graphql/context.js';
 import { registerAuditRoutes } from './http/audit-routes.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { registerRunnerRoutes } from './http/runner-routes.js';
@@ -75,7 +75,10 @@ export async function createApiServer({
   registerHealthRoutes(app, appPool);
   registerAuditRoutes(app, appPool, roles);
   registerRunnerRoutes(app, appPool);
-  await registerWebhookRoutes(app, appPool, sealingOptions(marketplace?.keyProvider));
+  await registerWebhookRoutes(app, appPool, {
+    ...sealingOptions(marketplace?.keyProvider),
+    maxRunsPerTenant: limits?.maxRunsPerTenant ?? DEFAULT_LIMITS.maxRunsPerTenant,
+  });
   await registerGraphql(app, {
     appPool,
     logger,

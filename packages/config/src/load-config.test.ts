@@ -34,6 +34,16 @@ describe('loadConfig', () => {
     expect(issues.find((i) => i.variable === 'DATABASE_URL')?.received).toBeUndefined();
   });
 
+  it('reads the tenant limit of running runs (100 by default) and refuses one below 1', () => {
+    expect(loadConfig({}).ROSTER_MAX_RUNS_PER_TENANT).toBe(100);
+    expect(loadConfig({ ROSTER_MAX_RUNS_PER_TENANT: '500' }).ROSTER_MAX_RUNS_PER_TENANT).toBe(500);
+    for (const bad of ['0', '2.5', 'many']) {
+      expect(() => loadConfig({ ROSTER_MAX_RUNS_PER_TENANT: bad })).toThrow(
+        /ROSTER_MAX_RUNS_PER_TENANT/,
+      );
+    }
+  });
+
   it('reads the egress allow-list as a list (empty by default) and refuses malformed entries', () => {
     expect(loadConfig({}).ROSTER_EGRESS_ALLOW).toEqual([]);
     expect(

@@ -105,6 +105,11 @@ export const configSchema = z.object({
       (entries) => entries.every(isEgressEntry),
       'comma-separated IP addresses, CIDRs (10.0.0.0/8, ::1/128) or host names',
     ),
+  /**
+   * Runs of one tenant running at once, in the API and every worker; the rest wait `queued` and
+   * start oldest first as slots free (a flooding tenant cannot crowd out the others).
+   */
+  ROSTER_MAX_RUNS_PER_TENANT: z.coerce.number().int().min(1).max(100_000).default(100),
   /** Port of the inbound SMTP listener (e-mail triggers), on API_HOST. 0 turns it off. */
   ROSTER_INBOUND_SMTP_PORT: z.coerce.number().int().min(0).max(65_535).default(2525),
   /** Domain of e-mail trigger addresses (`<local part>@<domain>`); its MX should point here. */

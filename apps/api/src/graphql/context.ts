@@ -1,5 +1,6 @@
 import type { Policy } from '@roster/authz';
 import type { Pool } from '@roster/db';
+import { DEFAULT_MAX_RUNS_PER_TENANT } from '@roster/engine';
 import type { GovernancePolicy } from '@roster/governance';
 import type { KeyProvider, PluginInvoker } from '@roster/plugin-host';
 import type { Logger } from '@roster/telemetry';
@@ -20,6 +21,11 @@ export interface ApiLimits {
   requestsPerSecondPerTenant: number;
   /** Wall-clock budget of one GraphQL request. Default 10 s. */
   requestTimeoutMs: number;
+  /**
+   * Runs of one tenant running at once (ROSTER_MAX_RUNS_PER_TENANT): runs started, cancelled or
+   * retried through the API are admitted within it. Default 100, as the workers'.
+   */
+  maxRunsPerTenant: number;
 }
 
 export const DEFAULT_LIMITS: ApiLimits = {
@@ -30,6 +36,7 @@ export const DEFAULT_LIMITS: ApiLimits = {
   requestsPerSecondPerCredential: 50,
   requestsPerSecondPerTenant: 200,
   requestTimeoutMs: 10_000,
+  maxRunsPerTenant: DEFAULT_MAX_RUNS_PER_TENANT,
 };
 
 /** What the marketplace operations need beyond the database. */

@@ -18,7 +18,8 @@ const STATUS: Partial<Record<string, number>> = {
  * redelivered `webhook-id` (nothing new starts), 401 for a signature or timestamp that does not
  * verify, 404 for a trigger that is not in that tenant (the same answer as a missing one), 413
  * for a body over 256 KiB. The body is kept raw: the signature covers its exact bytes. `engine`
- * seals personal data in the run's input (see sealingOptions); default: stored as given.
+ * seals personal data in the run's input (see sealingOptions; default: stored as given) and
+ * carries the tenant's limit of running runs.
  */
 export async function registerWebhookRoutes(
   app: FastifyInstance,

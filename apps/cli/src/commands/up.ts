@@ -65,6 +65,7 @@ export async function up(config: Config, { say, exit, workers = 1 }: UpOptions):
         appUrl: database.appUrl,
         executorModule: ROSTER_EXECUTORS_MODULE,
         callbacks: { allow: config.ROSTER_EGRESS_ALLOW },
+        maxRunsPerTenant: config.ROSTER_MAX_RUNS_PER_TENANT,
         audit: { signingKey: auditKey.privateKeyPem },
         log: (line) => logger.info(line),
       });
@@ -106,6 +107,7 @@ export async function up(config: Config, { say, exit, workers = 1 }: UpOptions):
       logger,
       production: config.NODE_ENV === 'production',
       inboundEmailDomain: config.ROSTER_INBOUND_EMAIL_DOMAIN,
+      limits: { maxRunsPerTenant: config.ROSTER_MAX_RUNS_PER_TENANT },
       marketplace: {
         keyProvider,
         platformAdmins: config.ROSTER_PLATFORM_ADMINS,
@@ -118,7 +120,10 @@ export async function up(config: Config, { say, exit, workers = 1 }: UpOptions):
         pool: appPool,
         port: config.ROSTER_INBOUND_SMTP_PORT,
         host: config.API_HOST,
-        engine: { sealInput: (client, tenantId, input) => vault.seal(client, tenantId, input) },
+        engine: {
+          sealInput: (client, tenantId, input) => vault.seal(client, tenantId, input),
+          maxRunsPerTenant: config.ROSTER_MAX_RUNS_PER_TENANT,
+        },
       });
       shutdown.add('inbound SMTP', () => inbound.close());
       say(

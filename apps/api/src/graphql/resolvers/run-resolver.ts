@@ -29,7 +29,7 @@ import {
 } from 'type-graphql';
 import { badInput, notFound } from '../../errors.js';
 import { auditContextOf } from '../../services/audit-actor.js';
-import { sealingEngineOptions } from '../../services/personal-data-presenter.js';
+import { runEngineOptions } from '../../services/run-engine-options.js';
 import { initiatorMember, listRuns, runsByIds } from '../../services/run-presenter.js';
 import { type RequestContext, requireAuth } from '../context.js';
 import { toGlobalId, uuidFromGlobalId } from '../global-id.js';
@@ -174,7 +174,7 @@ export class RunResolver {
         ctx.appPool,
         actor.tenantId,
         toEngineInput(input, 'input', initiatorOf(actor)),
-        sealingEngineOptions(ctx),
+        runEngineOptions(ctx),
       ),
     );
     const { run } = await runPayload(ctx, actor.tenantId, started.runId);
@@ -196,7 +196,7 @@ export class RunResolver {
     const startedBy = initiatorOf(actor);
     const inputs = input.runs.map((r, i) => toEngineInput(r, `input.runs.${i}`, startedBy));
     const started = await asCaller(ctx, () =>
-      startRuns(ctx.appPool, actor.tenantId, inputs, sealingEngineOptions(ctx)),
+      startRuns(ctx.appPool, actor.tenantId, inputs, runEngineOptions(ctx)),
     );
     // The runs as stored (a repeated idempotency key returns a run someone else may have started).
     const runs = await runsByIds(
@@ -225,7 +225,7 @@ export class RunResolver {
       'cancel',
       subjectRecord('Run', { tenantId: actor.tenantId, createdBy: run.startedBy.memberId }),
     );
-    await asCaller(ctx, () => cancelRun(ctx.appPool, actor.tenantId, runId));
+    await asCaller(ctx, () => cancelRun(ctx.appPool, actor.tenantId, runId, runEngineOptions(ctx)));
     return runPayload(ctx, actor.tenantId, runId);
   }
 
@@ -237,7 +237,7 @@ export class RunResolver {
   async retryRun(@Arg('input', () => RunIdInput) input: RunIdInput, @Ctx() ctx: RequestContext) {
     const { actor } = requireAuth(ctx);
     const runId = uuidFromGlobalId(input.id, 'Run', 'input.id');
-    await asCaller(ctx, () => retryRun(ctx.appPool, actor.tenantId, runId));
+    await asCaller(ctx, () => retryRun(ctx.appPool, actor.tenantId, runId, runEngineOptions(ctx)));
     return runPayload(ctx, actor.tenantId, runId);
   }
 
@@ -252,7 +252,9 @@ export class RunResolver {
   ) {
     const { actor } = requireAuth(ctx);
     const runId = uuidFromGlobalId(input.runId, 'Run', 'input.runId');
-    await asCaller(ctx, () => replayStep(ctx.appPool, actor.tenantId, runId, input.stepId));
+    await asCaller(ctx, () =>
+      replayStep(ctx.appPool, actor.tenantId, runId, input.stepId, runEngineOptions(ctx)),
+    );
     return runPayload(ctx, actor.tenantId, runId);
   }
 
