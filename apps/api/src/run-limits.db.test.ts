@@ -8,17 +8,7 @@ import { startTestApi } from '../test/api-harness.js';
 const api = await startTestApi({ limits: { maxRunsPerTenant: 2 } });
 const owner = await api.signUp('Limited');
 
-const wf = await api.gql(
-  'mutation { createWorkflow(input: { name: "limited" }) { workflow { id } } }',
-  {},
-  owner.token,
-);
-const workflowId = wf.data?.createWorkflow.workflow.id as string;
-await api.gql(
-  `mutation($i: CreateWorkflowVersionInput!) { createWorkflowVersion(input: $i) { workflowVersion { version } } }`,
-  { i: { workflowId, definition: { start: 'done', steps: { done: { type: 'succeed' } } } } },
-  owner.token,
-);
+const workflowId = await api.publishWorkflow(owner.token, 'limited');
 
 const RUN = 'query($id: ID!) { run(id: $id) { status queuedFor } }';
 const statusOf = async (id: string) => (await api.gql(RUN, { id }, owner.token)).data?.run;

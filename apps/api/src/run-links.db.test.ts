@@ -6,17 +6,7 @@ const api = await startTestApi();
 const owner = await api.signUp('Links');
 
 it('Run shows parentRun, parentStep and childRuns of callWorkflow runs', async () => {
-  const wf = await api.gql(
-    `mutation { createWorkflow(input: { name: "Linked" }) { workflow { id } } }`,
-    {},
-    owner.token,
-  );
-  const workflowId = wf.data?.createWorkflow.workflow.id as string;
-  await api.gql(
-    `mutation($i: CreateWorkflowVersionInput!) { createWorkflowVersion(input: $i) { workflowVersion { version } } }`,
-    { i: { workflowId, definition: { start: 'done', steps: { done: { type: 'succeed' } } } } },
-    owner.token,
-  );
+  const workflowId = await api.publishWorkflow(owner.token, 'Linked');
   const start = async () => {
     const r = await api.gql(
       `mutation($i: StartRunInput!) { startRun(input: $i) { run { id } } }`,

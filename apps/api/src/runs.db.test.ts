@@ -5,31 +5,11 @@ const api = await startTestApi();
 const owner = await api.signUp('Runs');
 const other = await api.signUp('Elsewhere');
 
-async function publishedWorkflow(
-  token: string,
-  name: string,
-  definition: unknown = { start: 'done', steps: { done: { type: 'succeed' } } },
-): Promise<string> {
-  const wf = await api.gql(
-    `mutation($n: String!) { createWorkflow(input: { name: $n }) { workflow { id } } }`,
-    { n: name },
-    token,
-  );
-  const workflowId = wf.data?.createWorkflow.workflow.id as string;
-  const v = await api.gql(
-    `mutation($i: CreateWorkflowVersionInput!) { createWorkflowVersion(input: $i) { workflowVersion { version } } }`,
-    { i: { workflowId, definition } },
-    token,
-  );
-  expect(v.errors).toBeUndefined();
-  return workflowId;
-}
-
 const START = `mutation($i: StartRunInput!) { startRun(input: $i) { created run { id status workflowId version idempotencyKey } } }`;
 
 describe('runs through the API', () => {
   it('startRun with an idempotency key returns the same run on repeat, CONFLICT when the input differs', async () => {
-    const workflowId = await publishedWorkflow(owner.token, 'Idempotent');
+    const workflowId = await api.publishWorkflow(owner.token, 'Idempotent');
     const first = await api.gql(
       START,
       { i: { workflowId, input: { order: 42 }, idempotencyKey: 'order-42' } },
@@ -62,7 +42,7 @@ describe('runs through the API', () => {
   });
 
   it('startRuns is all or nothing, and caps the batch', async () => {
-    const workflowId = await publishedWorkflow(owner.token, 'Batch');
+    const workflowId = await api.publishWorkflow(owner.token, 'Batch');
     const ok = await api.gql(
       `mutation($i: StartRunsInput!) { startRuns(input: $i) { results { created } } }`,
       { i: { runs: Array.from({ length: 50 }, (_, n) => ({ workflowId, input: { n } })) } },
@@ -94,7 +74,7 @@ describe('runs through the API', () => {
   });
 
   it('says what a queued run waits for, and startRuns returns each run as stored', async () => {
-    const workflowId = await publishedWorkflow(owner.token, 'Per customer', {
+    const workflowId = await api.publishWorkflow(owner.token, 'Per customer', {
       start: 'done',
       concurrency: { key: 'input.customer', maxRunsPerKey: 1 },
       steps: { done: { type: 'succeed' } },
@@ -141,7 +121,7 @@ describe('runs through the API', () => {
   });
 
   it('cancels a run, lists runs by status and workflow, and shows one with its timeline', async () => {
-    const workflowId = await publishedWorkflow(owner.token, 'Cancellable');
+    const workflowId = await api.publishWorkflow(owner.token, 'Cancellable');
     const started = await api.gql(START, { i: { workflowId, input: {} } }, owner.token);
     const runId = started.data?.startRun.run.id as string;
     const cancelled = await api.gql(
@@ -165,7 +145,7 @@ describe('runs through the API', () => {
   });
 
   it("keeps runs inside their tenant: another tenant's run is NOT_FOUND and never listed", async () => {
-    const workflowId = await publishedWorkflow(owner.token, 'Private');
+    const workflowId = await api.publishWorkflow(owner.token, 'Private');
     const started = await api.gql(
       START,
       { i: { workflowId, input: { secret: true } } },
@@ -189,7 +169,7 @@ describe('runs through the API', () => {
   it('records who started a run; a builder cancels the runs they started (by hand or by their key) and no one else', async () => {
     const builder = await api.addMember(owner.token, 'builder');
     const colleague = await api.addMember(owner.token, 'builder');
-    const workflowId = await publishedWorkflow(owner.token, 'Owned runs');
+    const workflowId = await api.publishWorkflow(owner.token, 'Owned runs');
     const WHO = `query($id: ID!) { run(id: $id) { status startedBy { kind id member { id displayName } } } }`;
     const CANCEL = `mutation($id: ID!) { cancelRun(input: { id: $id }) { run { status } } }`;
     const start = async (token: string) =>

@@ -35,6 +35,11 @@ export interface TestApi {
     ownerToken: string,
     role: string,
   ): Promise<{ token: string; userId: string; email: string }>;
+  /**
+   * A new workflow with `definition` as its version 1 (default: one `succeed` step); its global
+   * id.
+   */
+  publishWorkflow(token: string, name: string, definition?: unknown): Promise<string>;
 }
 
 let counter = 0;
@@ -130,5 +135,35 @@ export async function startTestApi(
     };
   };
 
-  return { db, app, platformAdmins, resolvedFields: () => resolved, gql, signUp, addMember };
+  const publishWorkflow: TestApi['publishWorkflow'] = async (
+    token,
+    name,
+    definition = { start: 'done', steps: { done: { type: 'succeed' } } },
+  ) => {
+    const created = await gql(
+      `mutation($n: String!) { createWorkflow(input: { name: $n }) { workflow { id } } }`,
+      { n: name },
+      token,
+    );
+    if (created.errors) throw new Error(JSON.stringify(created.errors));
+    const workflowId = created.data?.createWorkflow.workflow.id as string;
+    const version = await gql(
+      `mutation($i: CreateWorkflowVersionInput!) { createWorkflowVersion(input: $i) { workflowVersion { version } } }`,
+      { i: { workflowId, definition } },
+      token,
+    );
+    if (version.errors) throw new Error(JSON.stringify(version.errors));
+    return workflowId;
+  };
+
+  return {
+    db,
+    app,
+    platformAdmins,
+    resolvedFields: () => resolved,
+    gql,
+    signUp,
+    addMember,
+    publishWorkflow,
+  };
 }

@@ -219,25 +219,28 @@ describe('parallel', () => {
     expect(fork).toMatchObject({ status: 'failed', error: { code: 'BRANCH_BROKE' } });
     expect(run.steps.find((s) => s.stepId === 'fork#ok')?.status).toBe('cancelled');
   });
+  /** A branch waiting for a review, and one that fails 300 ms in. */
+  const reviewBesideFailure = {
+    asking: {
+      start: 'ask',
+      steps: { ask: { type: 'review' as const, title: 'Check', labels: ['ok'], end: true } },
+    },
+    failing: {
+      start: 'wait',
+      steps: {
+        wait: { type: 'wait' as const, duration: '300ms', next: 'x1' },
+        x1: { type: 'fail' as const, error: 'BRANCH_BROKE' },
+      },
+    },
+  };
+
   it('a branch cut short by a failing sibling closes its review and task, and the run goes on', async () => {
     const wf = await publish({
       start: 'fork',
       steps: {
         fork: {
           type: 'parallel',
-          branches: {
-            asking: {
-              start: 'ask',
-              steps: { ask: { type: 'review', title: 'Check', labels: ['ok'], end: true } },
-            },
-            failing: {
-              start: 'wait',
-              steps: {
-                wait: { type: 'wait', duration: '300ms', next: 'x1' },
-                x1: { type: 'fail', error: 'BRANCH_BROKE' },
-              },
-            },
-          },
+          branches: reviewBesideFailure,
           catch: [{ errors: ['BRANCH_BROKE'], next: 'rescue' }],
           end: true,
         },
@@ -261,19 +264,7 @@ describe('parallel', () => {
       steps: {
         fork: {
           type: 'parallel',
-          branches: {
-            asking: {
-              start: 'ask',
-              steps: { ask: { type: 'review', title: 'Check', labels: ['ok'], end: true } },
-            },
-            failing: {
-              start: 'wait',
-              steps: {
-                wait: { type: 'wait', duration: '300ms', next: 'x1' },
-                x1: { type: 'fail', error: 'BRANCH_BROKE' },
-              },
-            },
-          },
+          branches: reviewBesideFailure,
           end: true,
         },
       },
