@@ -366,6 +366,37 @@ describe('waits', () => {
     expect(run).toMatchObject({ status: 'failed', error: { code: 'DEADLINE_EXCEEDED' } });
   });
 
+  it('records the step whose call was in flight at the deadline, and retryRun resumes there', async () => {
+    const wf = await createWorkflow(db.ownerPool, tenant.id, {
+      start: 'first',
+      deadline: '600ms',
+      steps: {
+        first: { type: 'connector', connector: 'test', action: 'ledger', next: 'route' },
+        route: {
+          type: 'condition',
+          branches: [{ when: 'false', next: 'other' }],
+          default: 'call',
+        },
+        call: { type: 'connector', connector: 'test', action: 'slow', end: true },
+        other: { type: 'transform', value: '"other"', end: true },
+      },
+    });
+    const { runId } = await startRun(db.appPool, tenant.id, { workflowId: wf });
+    // The slow call (1 s) has no row until it returns; the deadline (600 ms) comes first.
+    expect(await settled(runId)).toMatchObject({
+      status: 'failed',
+      failedStep: 'call',
+      error: { code: 'DEADLINE_EXCEEDED' },
+    });
+    expect(await retryRun(db.appPool, tenant.id, runId)).toMatchObject({ stepId: 'call' });
+    await waitFor(
+      async () => (await ledgerCalls(runId)).filter((c) => c.step_id === 'call').length === 2,
+      5_000,
+      'the retried call',
+    );
+    expect((await ledgerCalls(runId)).map((c) => c.step_id)).toEqual(['first', 'call', 'call']);
+  });
+
   it('closes the step a deadline interrupts, and retryRun resumes there with a fresh deadline', async () => {
     const wf = await createWorkflow(db.ownerPool, tenant.id, {
       start: 'first',

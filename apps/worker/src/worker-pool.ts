@@ -143,7 +143,7 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<Running
       safely(async () => {
         await inlineJobs.retry();
         await sweepDeadPools(pool, heartbeatMs * 3);
-        await sweepDeadlines(pool);
+        await sweepDeadlines(pool, 500, options);
         await sweepAdmissions(pool, options);
       }),
       sweepMs,

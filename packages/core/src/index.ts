@@ -6,6 +6,7 @@ export * from './workflow/fan-in.js';
 export * from './workflow/parse.js';
 export * from './workflow/planner.js';
 export type { PathSegment, Problem, ProblemCode } from './workflow/problems.js';
+export * from './workflow/resume-point.js';
 export * from './workflow/retry.js';
 export * from './workflow/schema.js';
 export * from './workflow/validate.js';

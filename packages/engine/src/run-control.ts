@@ -6,10 +6,12 @@ import { EngineError } from './errors.js';
 import { parseRowKey } from './flow-keys.js';
 import { admit } from './start-run.js';
 import { succeedStep } from './step-outcomes.js';
+import { stoppedAt } from './stopped-at.js';
 import type { TransitionResult } from './transition.js';
 
 interface RunRow {
   id: string;
+  tenant_id: string;
   status: string;
   workflow_id: string;
   workflow_version: number;
@@ -26,7 +28,7 @@ const PRIORITY_SQL = `(SELECT count(*)::int FROM (
 
 async function lockRun(client: PoolClient, tenantId: string, runId: string): Promise<RunRow> {
   const { rows } = await client.query<RunRow>(
-    `SELECT id, status, workflow_id, workflow_version, generation, failed_step FROM runs
+    `SELECT id, tenant_id, status, workflow_id, workflow_version, generation, failed_step FROM runs
       WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
     [tenantId, runId],
   );
@@ -127,13 +129,18 @@ function topLevelStep(definition: WorkflowDefinition, stepId: string): string {
   return owner;
 }
 
-/** The step to restart at: the one asked for (top-level only), else the run's failed step. */
-function restartStep(
+/**
+ * The step to restart at: the one asked for (top-level only), else the run's failed step, else
+ * (a run failed before failed steps were recorded for deadlines) the step its path stopped at.
+ */
+async function restartStep(
+  client: PoolClient,
   definition: WorkflowDefinition,
   run: RunRow,
   stepId: string | undefined,
-): string | undefined {
-  const target = stepId ?? run.failed_step ?? undefined;
+): Promise<string | undefined> {
+  const target =
+    stepId ?? run.failed_step ?? (await stoppedAt(client, run.tenant_id, run.id, definition));
   if (target === undefined) return undefined;
   let owner: string;
   try {
@@ -185,7 +192,7 @@ async function restart(
       run.workflow_id,
       run.workflow_version,
     );
-    const target = restartStep(definition, run, stepId);
+    const target = await restartStep(client, definition, run, stepId);
     const generation = run.generation + 1;
     // The whole deadline again, from now (a run failed by its deadline would otherwise fail again
     // at once); a child run's stays within its parent's, as at its start.
@@ -275,7 +282,7 @@ async function waitingStep(
     const { rows } = await client.query<
       RunRow & { attempt: number; step_status: string; priority: number }
     >(
-      `SELECT r.id, r.status, r.workflow_id, r.workflow_version, r.generation, r.failed_step,
+      `SELECT r.id, r.tenant_id, r.status, r.workflow_id, r.workflow_version, r.generation, r.failed_step,
               s.attempt, s.status AS step_status, ${PRIORITY_SQL} AS priority
          FROM runs r JOIN step_runs s ON s.tenant_id = r.tenant_id AND s.run_id = r.id AND s.step_id = $3
         WHERE r.tenant_id = $1 AND r.id = $2`,

@@ -1,14 +1,20 @@
 import { type Pool, withTenant } from '@roster/db';
+import { loadDefinition, sharedDefinitions } from './definitions.js';
 import { DEFAULT_MAX_RUNS_PER_TENANT, type EngineOptions } from './engine-options.js';
 import { admit } from './start-run.js';
+import { stoppedAt } from './stopped-at.js';
 
 /**
  * Fails active runs past their deadline (waiting runs hold no job, so nothing else would notice).
- * The run's oldest open step becomes its failed step, where retryRun resumes; the runs_ended
- * trigger closes the open steps and expires the open review tasks (db/migrations 0039).
- * Returns how many it failed.
+ * The step the run stopped at (waiting, or with its call in flight) becomes its failed step, where
+ * retryRun resumes; the runs_ended trigger closes the open steps and expires the open review tasks
+ * (db/migrations 0039). Returns how many it failed.
  */
-export async function sweepDeadlines(pool: Pool, limit = 500): Promise<number> {
+export async function sweepDeadlines(
+  pool: Pool,
+  limit = 500,
+  options: Pick<EngineOptions, 'definitions'> = {},
+): Promise<number> {
   const { rows } = await pool.query<{ tenant_id: string; run_id: string }>(
     'SELECT tenant_id, run_id FROM roster_engine_overdue_runs($1)',
     [limit],
@@ -16,21 +22,30 @@ export async function sweepDeadlines(pool: Pool, limit = 500): Promise<number> {
   let failed = 0;
   for (const { tenant_id, run_id } of rows) {
     failed += await withTenant(pool, tenant_id, async ({ client }) => {
-      const updated = await client.query(
-        `UPDATE runs SET status = 'failed', finished_at = now(), updated_at = now(),
-                error = jsonb_build_object('code', 'DEADLINE_EXCEEDED', 'message',
-                  'The run passed its deadline; raise the workflow''s deadline or make its steps faster.'),
-                failed_step = (
-                  SELECT step_id FROM step_runs
-                   WHERE tenant_id = $1 AND run_id = $2
-                     AND status IN ('running', 'waiting', 'retrying', 'pending')
-                     AND step_id NOT LIKE '%@%' AND step_id NOT LIKE '%#%'
-                   ORDER BY started_at LIMIT 1)
-          WHERE tenant_id = $1 AND id = $2 AND status IN ('queued', 'running', 'waiting') AND deadline_at < now()
-          RETURNING id`,
+      const overdue = await client.query<{ workflow_id: string; workflow_version: number }>(
+        `SELECT workflow_id, workflow_version FROM runs
+          WHERE tenant_id = $1 AND id = $2 AND status IN ('queued', 'running', 'waiting')
+            AND deadline_at < now()
+            FOR UPDATE`,
         [tenant_id, run_id],
       );
-      if (updated.rowCount === 0) return 0;
+      const run = overdue.rows[0];
+      if (!run) return 0;
+      const { definition } = await loadDefinition(
+        client,
+        options.definitions ?? sharedDefinitions,
+        tenant_id,
+        run.workflow_id,
+        run.workflow_version,
+      );
+      const step = await stoppedAt(client, tenant_id, run_id, definition);
+      await client.query(
+        `UPDATE runs SET status = 'failed', finished_at = now(), updated_at = now(), failed_step = $3,
+                error = jsonb_build_object('code', 'DEADLINE_EXCEEDED', 'message',
+                  'The run passed its deadline; raise the workflow''s deadline or make its steps faster.')
+          WHERE tenant_id = $1 AND id = $2`,
+        [tenant_id, run_id, step ?? null],
+      );
       await client.query(
         `INSERT INTO audit_events (tenant_id, run_id, kind, data) VALUES ($1, $2, 'run.failed', '{"code":"DEADLINE_EXCEEDED"}')`,
         [tenant_id, run_id],
