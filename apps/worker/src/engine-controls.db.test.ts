@@ -7,6 +7,7 @@ import {
   startRun,
   startRuns,
   sweepAdmissions,
+  sweepDeadlines,
 } from '@roster/engine';
 import { createTenant, createTestDatabase } from '@roster/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -426,6 +427,30 @@ describe('a retried run', () => {
       { step_id: 'call', generation: 1 },
       { step_id: 'prepare', generation: 0 },
     ]);
+  });
+});
+
+describe('a queued run past its deadline', () => {
+  it('fails with no failed step (it never ran), and a retry starts it from the start', async () => {
+    const { tenant, workflowId } = await tenantWithoutWorkers('Queued too long');
+    const limit = { maxRunsPerTenant: 1 };
+    await startRun(db.appPool, tenant.id, { workflowId }, limit);
+    const queued = await startRun(db.appPool, tenant.id, { workflowId }, limit);
+    expect(queued.status).toBe('queued');
+    await db.ownerPool.query(
+      `UPDATE runs SET deadline_at = now() - interval '1 second' WHERE id = $1`,
+      [queued.runId],
+    );
+    expect(await sweepDeadlines(db.appPool)).toBeGreaterThanOrEqual(1);
+    expect(await getRun(db.appPool, tenant.id, queued.runId)).toMatchObject({
+      status: 'failed',
+      failedStep: null,
+      error: { code: 'DEADLINE_EXCEEDED' },
+    });
+    expect(await retryRun(db.appPool, tenant.id, queued.runId, limit)).toMatchObject({
+      status: 'queued',
+      stepId: 'a',
+    });
   });
 });
 

@@ -11,7 +11,6 @@ import type { TransitionResult } from './transition.js';
 
 interface RunRow {
   id: string;
-  tenant_id: string;
   status: string;
   workflow_id: string;
   workflow_version: number;
@@ -28,7 +27,7 @@ const PRIORITY_SQL = `(SELECT count(*)::int FROM (
 
 async function lockRun(client: PoolClient, tenantId: string, runId: string): Promise<RunRow> {
   const { rows } = await client.query<RunRow>(
-    `SELECT id, tenant_id, status, workflow_id, workflow_version, generation, failed_step FROM runs
+    `SELECT id, status, workflow_id, workflow_version, generation, failed_step FROM runs
       WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
     [tenantId, runId],
   );
@@ -135,12 +134,13 @@ function topLevelStep(definition: WorkflowDefinition, stepId: string): string {
  */
 async function restartStep(
   client: PoolClient,
+  tenantId: string,
   definition: WorkflowDefinition,
   run: RunRow,
   stepId: string | undefined,
 ): Promise<string | undefined> {
   const target =
-    stepId ?? run.failed_step ?? (await stoppedAt(client, run.tenant_id, run.id, definition));
+    stepId ?? run.failed_step ?? (await stoppedAt(client, tenantId, run.id, definition));
   if (target === undefined) return undefined;
   let owner: string;
   try {
@@ -192,7 +192,7 @@ async function restart(
       run.workflow_id,
       run.workflow_version,
     );
-    const target = await restartStep(client, definition, run, stepId);
+    const target = await restartStep(client, tenantId, definition, run, stepId);
     const generation = run.generation + 1;
     // The whole deadline again, from now (a run failed by its deadline would otherwise fail again
     // at once); a child run's stays within its parent's, as at its start.
@@ -282,7 +282,7 @@ async function waitingStep(
     const { rows } = await client.query<
       RunRow & { attempt: number; step_status: string; priority: number }
     >(
-      `SELECT r.id, r.tenant_id, r.status, r.workflow_id, r.workflow_version, r.generation, r.failed_step,
+      `SELECT r.id, r.status, r.workflow_id, r.workflow_version, r.generation, r.failed_step,
               s.attempt, s.status AS step_status, ${PRIORITY_SQL} AS priority
          FROM runs r JOIN step_runs s ON s.tenant_id = r.tenant_id AND s.run_id = r.id AND s.step_id = $3
         WHERE r.tenant_id = $1 AND r.id = $2`,

@@ -1,8 +1,33 @@
-import { type Pool, withTenant } from '@roster/db';
+import { type Pool, type PoolClient, withTenant } from '@roster/db';
 import { loadDefinition, sharedDefinitions } from './definitions.js';
 import { DEFAULT_MAX_RUNS_PER_TENANT, type EngineOptions } from './engine-options.js';
 import { admit } from './start-run.js';
 import { stoppedAt } from './stopped-at.js';
+
+interface OverdueRun {
+  status: string;
+  workflow_id: string;
+  workflow_version: number;
+}
+
+/** The step an overdue run stopped at; none for a run that never left the queue. */
+async function overdueStep(
+  client: PoolClient,
+  tenantId: string,
+  runId: string,
+  run: OverdueRun,
+  options: Pick<EngineOptions, 'definitions'>,
+): Promise<string | undefined> {
+  if (run.status === 'queued') return undefined;
+  const { definition } = await loadDefinition(
+    client,
+    options.definitions ?? sharedDefinitions,
+    tenantId,
+    run.workflow_id,
+    run.workflow_version,
+  );
+  return stoppedAt(client, tenantId, runId, definition);
+}
 
 /**
  * Fails active runs past their deadline (waiting runs hold no job, so nothing else would notice).
@@ -22,8 +47,8 @@ export async function sweepDeadlines(
   let failed = 0;
   for (const { tenant_id, run_id } of rows) {
     failed += await withTenant(pool, tenant_id, async ({ client }) => {
-      const overdue = await client.query<{ workflow_id: string; workflow_version: number }>(
-        `SELECT workflow_id, workflow_version FROM runs
+      const overdue = await client.query<OverdueRun>(
+        `SELECT status, workflow_id, workflow_version FROM runs
           WHERE tenant_id = $1 AND id = $2 AND status IN ('queued', 'running', 'waiting')
             AND deadline_at < now()
             FOR UPDATE`,
@@ -31,14 +56,7 @@ export async function sweepDeadlines(
       );
       const run = overdue.rows[0];
       if (!run) return 0;
-      const { definition } = await loadDefinition(
-        client,
-        options.definitions ?? sharedDefinitions,
-        tenant_id,
-        run.workflow_id,
-        run.workflow_version,
-      );
-      const step = await stoppedAt(client, tenant_id, run_id, definition);
+      const step = await overdueStep(client, tenant_id, run_id, run, options);
       await client.query(
         `UPDATE runs SET status = 'failed', finished_at = now(), updated_at = now(), failed_step = $3,
                 error = jsonb_build_object('code', 'DEADLINE_EXCEEDED', 'message',
