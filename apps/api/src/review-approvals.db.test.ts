@@ -31,13 +31,7 @@ async function ok(query: string, variables: Record<string, unknown>, token: stri
 }
 
 async function workflow(name: string, ask: Record<string, unknown>): Promise<string> {
-  const created = await ok(
-    'mutation($n: String!) { createWorkflow(input: { name: $n }) { workflow { id } } }',
-    { n: name },
-    owner.token,
-  );
-  const workflowId = created.createWorkflow.workflow.id as string;
-  const definition = {
+  return api.publishWorkflow(owner.token, name, {
     start: 'ask',
     steps: {
       ask: { type: 'approval', title: 'Pay the invoice?', timeout: '1d', next: 'pay', ...ask },
@@ -52,13 +46,7 @@ async function workflow(name: string, ask: Record<string, unknown>): Promise<str
           }
         : {}),
     },
-  };
-  await ok(
-    'mutation($i: CreateWorkflowVersionInput!) { createWorkflowVersion(input: $i) { workflowVersion { version } } }',
-    { i: { workflowId, definition } },
-    owner.token,
-  );
-  return workflowId;
+  });
 }
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
@@ -161,13 +149,7 @@ describe('a rejected approval', () => {
   });
 
   it('inside a parallel branch, fails the branch with APPROVAL_REJECTED, which a catch on the parallel step routes', async () => {
-    const created = await ok(
-      'mutation { createWorkflow(input: { name: "Reject in a branch" }) { workflow { id } } }',
-      {},
-      owner.token,
-    );
-    const workflowId = created.createWorkflow.workflow.id as string;
-    const definition = {
+    const workflowId = await api.publishWorkflow(owner.token, 'Reject in a branch', {
       start: 'both',
       steps: {
         both: {
@@ -192,12 +174,7 @@ describe('a rejected approval', () => {
         pay: { type: 'transform', value: '{"paid": true}', end: true },
         declined: { type: 'transform', value: '{"declined": true}', end: true },
       },
-    };
-    await ok(
-      'mutation($i: CreateWorkflowVersionInput!) { createWorkflowVersion(input: $i) { workflowVersion { version } } }',
-      { i: { workflowId, definition } },
-      owner.token,
-    );
+    });
     const { runId, task } = await waitingApproval(workflowId);
     await ok(REJECT, { i: { id: task, reason: 'over budget' } }, cat.token);
     expect(await ended(runId)).toMatchObject({ status: 'succeeded', output: { declined: true } });

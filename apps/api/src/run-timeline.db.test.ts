@@ -21,41 +21,25 @@ afterAll(() => worker.stop());
 const transform = (value: string) => ({ type: 'transform', value, end: true });
 
 it('groups branch and iteration steps under typed branch and iteration entries', async () => {
-  const wf = await api.gql(
-    'mutation { createWorkflow(input: { name: "fan-out" }) { workflow { id } } }',
-    {},
-    owner.token,
-  );
-  const workflowId = wf.data?.createWorkflow.workflow.id as string;
-  const version = await api.gql(
-    'mutation($i: CreateWorkflowVersionInput!) { createWorkflowVersion(input: $i) { workflowVersion { version } } }',
-    {
-      i: {
-        workflowId,
-        definition: {
-          start: 'fork',
-          steps: {
-            fork: {
-              type: 'parallel',
-              branches: {
-                left: { start: 'l1', steps: { l1: transform('"L"') } },
-                right: { start: 'r1', steps: { r1: transform('"R"') } },
-              },
-              next: 'each',
-            },
-            each: {
-              type: 'map',
-              items: 'input.items[]',
-              iterator: { start: 'post', steps: { post: transform('item') } },
-              end: true,
-            },
-          },
+  const workflowId = await api.publishWorkflow(owner.token, 'fan-out', {
+    start: 'fork',
+    steps: {
+      fork: {
+        type: 'parallel',
+        branches: {
+          left: { start: 'l1', steps: { l1: transform('"L"') } },
+          right: { start: 'r1', steps: { r1: transform('"R"') } },
         },
+        next: 'each',
+      },
+      each: {
+        type: 'map',
+        items: 'input.items[]',
+        iterator: { start: 'post', steps: { post: transform('item') } },
+        end: true,
       },
     },
-    owner.token,
-  );
-  expect(version.errors).toBeUndefined();
+  });
   const started = await api.gql(
     'mutation($i: StartRunInput!) { startRun(input: $i) { run { id } } }',
     { i: { workflowId, input: { items: ['a', 'b'] } } },

@@ -9,17 +9,7 @@ const owner = await api.signUp('Hooks');
 const stranger = await api.signUp('Elsewhere');
 
 async function workflowWithTrigger(token: string) {
-  const wf = await api.gql(
-    `mutation { createWorkflow(input: { name: "hook-${crypto.randomUUID()}" }) { workflow { id } } }`,
-    {},
-    token,
-  );
-  const workflowId = wf.data?.createWorkflow.workflow.id as string;
-  await api.gql(
-    `mutation($i: CreateWorkflowVersionInput!) { createWorkflowVersion(input: $i) { workflowVersion { version } } }`,
-    { i: { workflowId, definition: { start: 'done', steps: { done: { type: 'succeed' } } } } },
-    token,
-  );
+  const workflowId = await api.publishWorkflow(token, `hook-${crypto.randomUUID()}`);
   const created = await api.gql(
     `mutation($i: CreateWebhookTriggerInput!) { createWebhookTrigger(input: $i) {
        signingSecret webhookTrigger { id path } } }`,
