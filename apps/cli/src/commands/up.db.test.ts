@@ -75,10 +75,13 @@ describe('roster up', () => {
       ROSTER_PG_PORT: String(await freePort()),
       API_PORT: String(await freePort()),
       ROSTER_INBOUND_SMTP_PORT: String(await freePort()),
+      ROSTER_MAX_RUNS_PER_TENANT: '7',
     };
     const first = await startRoster(env);
     expect(first.output()).toMatch(/API key: {2}rk_[0-9a-f]{12}_/);
-    expect(first.output()).toContain('1 worker process(es) running the workflow queue');
+    expect(first.output()).toContain(
+      '1 worker process(es) running the workflow queue (at most 7 running runs per tenant)',
+    );
     expect(first.output()).toContain(`SMTP on 127.0.0.1:${env.ROSTER_INBOUND_SMTP_PORT}`);
     expect(first.output()).toContain(`http://127.0.0.1:${env.API_PORT}/readyz`);
     const ready = await fetch(`http://127.0.0.1:${env.API_PORT}/readyz`);

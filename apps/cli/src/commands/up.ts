@@ -71,7 +71,9 @@ export async function up(config: Config, { say, exit, workers = 1 }: UpOptions):
       });
       shutdown.add(`${workers} worker process(es)`, () => pool.stop());
       await pool.ready;
-      say(`✓ ${workers} worker process(es) running the workflow queue`);
+      say(
+        `✓ ${workers} worker process(es) running the workflow queue (at most ${config.ROSTER_MAX_RUNS_PER_TENANT} running runs per tenant)`,
+      );
     }
 
     const appPool = createPool(database.appUrl, { max: 20, applicationName: 'roster-api' });
