@@ -75,16 +75,17 @@ export async function createApiServer({
   registerHealthRoutes(app, appPool);
   registerAuditRoutes(app, appPool, roles);
   registerRunnerRoutes(app, appPool);
+  const resolvedLimits: ApiLimits = { ...DEFAULT_LIMITS, ...limits };
   await registerWebhookRoutes(app, appPool, {
     ...sealingOptions(marketplace?.keyProvider),
-    maxRunsPerTenant: limits?.maxRunsPerTenant ?? DEFAULT_LIMITS.maxRunsPerTenant,
+    maxRunsPerTenant: resolvedLimits.maxRunsPerTenant,
   });
   await registerGraphql(app, {
     appPool,
     logger,
     policy: roles,
     production,
-    ...(limits ? { limits } : {}),
+    limits: resolvedLimits,
     ...(onFieldResolved ? { onFieldResolved } : {}),
     ...(marketplace ? { marketplace } : {}),
     ...(inboundEmailDomain ? { inboundEmailDomain } : {}),

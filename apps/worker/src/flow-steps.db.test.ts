@@ -115,6 +115,15 @@ async function calls(runId: string, stepId?: string) {
   }>;
 }
 
+/** A parallel branch that fails with BRANCH_BROKE 300 ms in. */
+const failingBranch = {
+  start: 'wait',
+  steps: {
+    wait: { type: 'wait' as const, duration: '300ms', next: 'x1' },
+    x1: { type: 'fail' as const, error: 'BRANCH_BROKE' },
+  },
+};
+
 const record = (input: string, next?: string) => ({
   type: 'connector' as const,
   connector: 'test',
@@ -229,13 +238,7 @@ describe('parallel', () => {
       start: 'ask',
       steps: { ask: { type: 'review' as const, title: 'Check', labels: ['ok'], end: true } },
     },
-    failing: {
-      start: 'wait',
-      steps: {
-        wait: { type: 'wait' as const, duration: '300ms', next: 'x1' },
-        x1: { type: 'fail' as const, error: 'BRANCH_BROKE' },
-      },
-    },
+    failing: failingBranch,
   };
 
   it('a branch cut short by a failing sibling closes its review and task, and the run goes on', async () => {
@@ -715,13 +718,7 @@ describe('callWorkflow', () => {
               start: 'call',
               steps: { call: { type: 'callWorkflow', workflow: child.name, end: true } },
             },
-            failing: {
-              start: 'wait',
-              steps: {
-                wait: { type: 'wait', duration: '300ms', next: 'x1' },
-                x1: { type: 'fail', error: 'BRANCH_BROKE' },
-              },
-            },
+            failing: failingBranch,
           },
           catch: [{ errors: ['BRANCH_BROKE'], next: 'rescue' }],
           end: true,

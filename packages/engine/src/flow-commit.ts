@@ -102,7 +102,7 @@ export async function applyPlan(
   if (plan.flow && status !== undefined && status !== 'waiting' && status !== 'running') {
     const type = getStep(base.definition, base.stepId).step.type;
     if (type === 'callWorkflow') await cancelChild(tx, base.job, key);
-    else await cancelMarkers(tx, base, key);
+    else await stopFanOut(tx, base, key);
   }
   if (plan.scopeEnd) await fanIn(tx, base, plan.scopeEnd);
   return result;
@@ -115,7 +115,7 @@ export async function applyPlan(
  * sibling or a timeout kept its waiting step open in the timeline and its review task in the
  * reviewers' queue after the run had moved on.
  */
-async function cancelMarkers(tx: FlowTx, base: StepBase, ownerKey: string): Promise<void> {
+async function stopFanOut(tx: FlowTx, base: StepBase, ownerKey: string): Promise<void> {
   const { job } = base;
   const path = (job.i ?? []).join('.');
   await tx.client.query(
