@@ -16,6 +16,11 @@ export type PluginHostErrorCode =
   | 'ACTION_FAILED'
   /** The invocation ran past its time budget. */
   | 'TIMEOUT'
+  /**
+   * The caller aborted the invocation's signal (its step timed out or its run ended): the guest
+   * and its host calls were stopped. The plugin host never retries it itself.
+   */
+  | 'CANCELLED'
   | 'MEMORY_LIMIT'
   | 'STACK_OVERFLOW'
   /** The bundle failed to evaluate or does not register a connector. */
@@ -82,6 +87,14 @@ export class PluginHostError extends Error {
   static fromJSON(data: SerializedPluginHostError): PluginHostError {
     return new PluginHostError(data.code, data.message, data.details);
   }
+}
+
+/** The error an invocation rejects with once its caller's signal aborts. */
+export function cancelledError(): PluginHostError {
+  return new PluginHostError(
+    'CANCELLED',
+    'The caller cancelled the invocation (its step timed out or its run ended); the action was stopped and is not retried by the plugin host.',
+  );
 }
 
 export function isPluginHostError(error: unknown): error is PluginHostError {

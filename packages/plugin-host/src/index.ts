@@ -83,6 +83,7 @@ export {
   type InvokeResult,
   type Sandbox,
   type SandboxLimits,
+  type SandboxOptions,
 } from './sandbox.js';
 // AES-256-GCM with AAD, for other packages' envelope encryption (governance's crypto-shredding).
 export {

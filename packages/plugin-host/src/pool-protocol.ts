@@ -2,7 +2,7 @@ import type { SerializedPluginHostError } from './errors.js';
 import type { InvokeRequest, InvokeResult } from './sandbox.js';
 
 /** An InvokeRequest whose plugin is plain data (the worker re-issues it after an integrity check). */
-export type WireInvokeRequest = Omit<InvokeRequest, 'plugin'> & {
+export type WireInvokeRequest = Omit<InvokeRequest, 'plugin' | 'signal' | 'boundCapabilities'> & {
   readonly plugin: {
     readonly manifest: InvokeRequest['plugin']['manifest'];
     readonly code: string;
@@ -15,6 +15,8 @@ export type WireInvokeRequest = Omit<InvokeRequest, 'plugin'> & {
 /** Messages between the pool (parent) and a sandbox worker process over IPC. */
 export type ToWorker =
   | { readonly type: 'invoke'; readonly id: number; readonly request: WireInvokeRequest }
+  /** The caller cancelled invocation `id`: stop its guest and answer with its result as usual. */
+  | { readonly type: 'cancel'; readonly id: number }
   | {
       readonly type: 'host-result';
       readonly id: number;

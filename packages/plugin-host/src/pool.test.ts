@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -9,6 +10,7 @@ import {
 } from '../test/loopback-peer.js';
 import { verifiedBundle } from '../test/verified.js';
 import { createEgressPolicy } from './egress-policy.js';
+import type { HostCapabilities } from './host-bridge.js';
 import { createHttpEgress } from './http-egress.js';
 import { createPluginPool, type PluginPool } from './pool.js';
 import type { VerifiedPlugin } from './verified-plugin.js';
@@ -18,24 +20,25 @@ const probeEntry = fileURLToPath(new URL('../test/fixtures/probe.plugin.ts', imp
 let peer: LoopbackPeer;
 let probe: VerifiedPlugin;
 let pool: PluginPool;
+let capabilities: HostCapabilities;
+/** Paths under /hang/ get no answer; their connection's close is recorded here. */
+const hangClosed = new Set<string>();
 
 beforeAll(async () => {
   peer = await startPeer((req, res) => {
     const reply = () => res.end(JSON.stringify({ path: req.url }));
     if (req.url === '/slow') setTimeout(reply, 3000);
+    else if (req.url?.startsWith('/hang/')) res.on('close', () => hangClosed.add(req.url!));
     else reply();
   });
   probe = await verifiedBundle(probeEntry);
-  pool = createPluginPool({
-    size: 1,
-    graceMs: 1000,
-    capabilities: {
-      http: createHttpEgress({
-        policy: createEgressPolicy({ allow: ['api.peer.test'] }),
-        resolve: testResolver,
-      }),
-    },
-  });
+  capabilities = {
+    http: createHttpEgress({
+      policy: createEgressPolicy({ allow: ['api.peer.test'] }),
+      resolve: testResolver,
+    }),
+  };
+  pool = createPluginPool({ size: 1, graceMs: 1000, capabilities });
   await pool.ready();
 }, 60_000);
 afterAll(async () => {
@@ -44,15 +47,37 @@ afterAll(async () => {
   expect(connectViolations).toEqual([]);
 });
 
-const run = (script: string, options: { timeoutMs?: number; granted?: ('http' | 'kv')[] } = {}) =>
-  pool.invoke({
+interface RunOptions {
+  timeoutMs?: number;
+  granted?: ('http' | 'kv')[];
+  signal?: AbortSignal;
+  on?: PluginPool;
+}
+
+const run = (script: string, options: RunOptions = {}) =>
+  (options.on ?? pool).invoke({
     plugin: probe,
     actionId: 'run',
     input: { script },
     grantedScopes: options.granted ?? ['http', 'kv'],
     idempotencyKey: 'run/step/1',
     limits: { timeoutMs: options.timeoutMs ?? 2000 },
+    ...(options.signal ? { signal: options.signal } : {}),
   });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Whether `check` holds within `ms` (polled). */
+async function within(ms: number, check: () => boolean): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) return false;
+    await sleep(5);
+  }
+  return true;
+}
+
+const sawPath = (path: string) => () => peer.seen.some((seen) => seen.url === path);
 
 const fetchPeer = (path: string) =>
   `return (await ctx.http.fetch('http://api.peer.test:${peer.port}${path}')).json();`;
@@ -120,6 +145,88 @@ describe('plugin pool', () => {
     expect(['TIMEOUT', 'MEMORY_LIMIT']).toContain((error as { code?: string }).code);
     expect(Date.now() - started).toBeLessThan(500 + 1000 + 1000);
     await expectStillServing();
+  });
+
+  it('cancels an invocation waiting on HTTP: CANCELLED at once, the request closed, the worker kept', async () => {
+    const replacedBefore = pool.stats().replaced;
+    const controller = new AbortController();
+    const started = Date.now();
+    const pending = run(fetchPeer('/hang/http'), {
+      timeoutMs: 10_000,
+      signal: controller.signal,
+    });
+    expect(await within(5000, sawPath('/hang/http'))).toBe(true);
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(await within(2000, () => hangClosed.has('/hang/http'))).toBe(true);
+    await expectStillServing();
+    expect(pool.stats().replaced).toBe(replacedBefore);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('interrupts a busy guest on cancel without replacing its worker', async () => {
+    const replacedBefore = pool.stats().replaced;
+    const controller = new AbortController();
+    const pending = run(`${fetchPeer('/busy').replace('return', '')} while (true) {}`, {
+      timeoutMs: 10_000,
+      signal: controller.signal,
+    });
+    expect(await within(5000, sawPath('/busy'))).toBe(true);
+    await sleep(100);
+    const started = Date.now();
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(Date.now() - started).toBeLessThan(2000);
+    // Had the guest kept the worker busy, the pool would have replaced it after its 1 s grace.
+    expect(await within(5000, () => pool.stats().workers[0]!.inFlight === 0)).toBe(true);
+    await expectStillServing();
+    expect(pool.stats().replaced).toBe(replacedBefore);
+  });
+
+  it('refuses an already cancelled invocation without running it', async () => {
+    await expect(
+      run(fetchPeer('/hang/pre'), { signal: AbortSignal.abort() }),
+    ).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expectStillServing();
+    expect(sawPath('/hang/pre')()).toBe(false);
+  });
+
+  it('drops a queued invocation on cancel, and lets each settled one drop its listener', async () => {
+    const single = createPluginPool({ size: 1, maxConcurrentPerWorker: 1, capabilities });
+    try {
+      const holder = new AbortController();
+      const holding = run(fetchPeer('/hang/holder'), {
+        on: single,
+        timeoutMs: 10_000,
+        signal: holder.signal,
+      });
+      expect(await within(10_000, sawPath('/hang/holder'))).toBe(true);
+      const queued = new AbortController();
+      const waiting = run(fetchPeer('/hang/queued'), {
+        on: single,
+        timeoutMs: 10_000,
+        signal: queued.signal,
+      });
+      expect(single.stats().queued).toBe(1);
+      queued.abort();
+      await expect(waiting).rejects.toMatchObject({ code: 'CANCELLED' });
+      expect(single.stats().queued).toBe(0);
+      holder.abort();
+      await expect(holding).rejects.toMatchObject({ code: 'CANCELLED' });
+      // One signal shared by many invocations (as a run's would be) keeps no listener behind.
+      const shared = new AbortController();
+      for (let i = 0; i < 3; i++) {
+        await expect(run('return 1', { on: single, signal: shared.signal })).resolves.toEqual(
+          expect.objectContaining({ output: { result: 1 } }),
+        );
+      }
+      expect(getEventListeners(shared.signal, 'abort')).toHaveLength(0);
+      expect(sawPath('/hang/queued')()).toBe(false);
+      expect(single.stats().replaced).toBe(0);
+    } finally {
+      await single.close();
+    }
   });
 
   it('refuses work once closed', async () => {

@@ -1,5 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import { PluginHostError } from './errors.js';
+import type { Writable } from 'node:stream';
+import { DOORBELL_FD, ringCancellation } from './cancel-doorbell.js';
+import { cancelledError, PluginHostError } from './errors.js';
 import { createHostDispatch, type HostCapabilities, type HostDispatch } from './host-bridge.js';
 import type { FromWorker, ToWorker } from './pool-protocol.js';
 import { grantOf, type InvokeRequest, type InvokeResult } from './sandbox.js';
@@ -29,6 +31,11 @@ export interface PluginPoolStats {
 }
 
 export interface PluginPool {
+  /**
+   * Runs one action in a worker. Aborting `request.signal` rejects it with `CANCELLED` at once:
+   * a queued invocation leaves the queue, a running one has its host calls aborted and its guest
+   * interrupted; the worker is replaced only if the guest has not stopped within `graceMs`.
+   */
   invoke(request: InvokeRequest): Promise<InvokeResult>;
   /** Resolves once every worker has started (invocations queue until then anyway). */
   ready(): Promise<void>;
@@ -41,7 +48,7 @@ interface Invocation {
   readonly worker: Worker;
   readonly dispatch: HostDispatch;
   readonly abort: AbortController;
-  readonly timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout;
   readonly resolve: (result: InvokeResult) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -97,13 +104,12 @@ export function createPluginPool(options: PluginPoolOptions): PluginPool {
       (script) => {
         if (closed || worker.dead) return markStarted();
         // Workers get no environment from the API process: secrets travel per invocation only.
-        const child = fork(script, [], {
-          execArgv,
-          env: {},
-          serialization: 'advanced',
-          stdio: 'inherit',
-        });
+        const stdio: ('inherit' | 'ipc' | 'pipe')[] = ['inherit', 'inherit', 'inherit', 'ipc'];
+        stdio[DOORBELL_FD] = 'pipe';
+        const child = fork(script, [], { execArgv, env: {}, serialization: 'advanced', stdio });
         worker.child = child;
+        // Writing to a worker that just died must not crash the pool: its exit is handled below.
+        child.stdio[DOORBELL_FD]?.on('error', () => {});
         child.on('message', (message: FromWorker) => {
           if (message.type === 'ready') {
             worker.ready = true;
@@ -161,6 +167,17 @@ export function createPluginPool(options: PluginPoolOptions): PluginPool {
     // Only answer for invocations this worker is running: a worker cannot borrow another's grants.
     if (!inv) return;
     if (message.type === 'host-call') {
+      // Sent before the worker heard of its cancellation: refuse it without touching the network.
+      if (inv.abort.signal.aborted) {
+        worker.child?.send({
+          type: 'host-result',
+          id: inv.id,
+          callId: message.callId,
+          ok: false,
+          error: cancelledError().toJSON(),
+        } satisfies ToWorker);
+        return;
+      }
       const reply = (
         payload: Omit<Extract<ToWorker, { type: 'host-result' }>, 'type' | 'id' | 'callId'>,
       ) => {
@@ -207,7 +224,35 @@ export function createPluginPool(options: PluginPoolOptions): PluginPool {
     while (queue.length > 0 && pick()) queue.shift()!();
   };
 
-  const start = (request: InvokeRequest, worker: Worker): Promise<InvokeResult> =>
+  /** Cancels a running invocation: the caller hears at once, the worker gets `graceMs` to stop. */
+  const cancel = (worker: Worker, id: number) => {
+    const inv = worker.inFlight.get(id);
+    if (!inv || inv.abort.signal.aborted) return;
+    inv.abort.abort();
+    clearTimeout(inv.timer);
+    inv.timer = setTimeout(
+      () =>
+        kill(worker, (other) =>
+          other.id === id
+            ? cancelledError()
+            : new PluginHostError(
+                'WORKER_CRASHED',
+                'A cancelled invocation that did not stop on the same worker forced a restart; retry.',
+              ),
+        ),
+      graceMs,
+    );
+    worker.child?.send({ type: 'cancel', id } satisfies ToWorker);
+    ringCancellation(worker.child?.stdio[DOORBELL_FD] as Writable | null | undefined, id);
+    // It keeps its slot until the worker reports the guest stopped.
+    inv.reject(cancelledError());
+  };
+
+  const start = (
+    request: InvokeRequest,
+    worker: Worker,
+    started: (cancelIt: () => void) => void,
+  ): Promise<InvokeResult> =>
     new Promise<InvokeResult>((resolve, reject) => {
       const id = nextId++;
       const budget = (request.limits?.timeoutMs ?? 5000) + graceMs;
@@ -243,7 +288,7 @@ export function createPluginPool(options: PluginPoolOptions): PluginPool {
       });
       // The class does not survive IPC: send plain fields; the worker re-checks the integrity.
       // Bound capabilities are functions of this process: they never travel.
-      const { plugin, boundCapabilities: _bound, ...rest } = request;
+      const { plugin, boundCapabilities: _bound, signal: _signal, ...rest } = request;
       const wire = {
         ...rest,
         plugin: {
@@ -255,6 +300,7 @@ export function createPluginPool(options: PluginPoolOptions): PluginPool {
         },
       };
       worker.child!.send({ type: 'invoke', id, request: wire } satisfies ToWorker);
+      started(() => cancel(worker, id));
     });
 
   for (let i = 0; i < size; i++) workers.push(spawn());
@@ -271,12 +317,38 @@ export function createPluginPool(options: PluginPoolOptions): PluginPool {
       }
       if (closed)
         return Promise.reject(new PluginHostError('POOL_CLOSED', 'The plugin pool is closed.'));
+      const { signal } = request;
+      if (signal?.aborted) return Promise.reject(cancelledError());
       return new Promise<InvokeResult>((resolve, reject) => {
-        queue.push((startError) => {
-          if (startError) reject(startError);
-          else if (closed) reject(new PluginHostError('POOL_CLOSED', 'The plugin pool is closed.'));
-          else start(request, pick()!).then(resolve, reject);
-        });
+        let cancelRunning: (() => void) | undefined;
+        const onAbort = () => {
+          const index = queue.indexOf(entry);
+          if (index === -1) return cancelRunning?.();
+          queue.splice(index, 1);
+          reject(cancelledError());
+        };
+        const settle = () => signal?.removeEventListener('abort', onAbort);
+        const entry = (startError?: unknown) => {
+          if (startError || closed) {
+            settle();
+            reject(startError ?? new PluginHostError('POOL_CLOSED', 'The plugin pool is closed.'));
+            return;
+          }
+          start(request, pick()!, (cancelIt) => {
+            cancelRunning = cancelIt;
+          }).then(
+            (result) => {
+              settle();
+              resolve(result);
+            },
+            (error: unknown) => {
+              settle();
+              reject(error);
+            },
+          );
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        queue.push(entry);
         drain();
       });
     },

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -21,9 +22,15 @@ let peer: LoopbackPeer;
 let echo: VerifiedPlugin;
 let probe: VerifiedPlugin;
 let capabilities: HostCapabilities;
+/** Paths under /hang/ get no answer; their connection's close is recorded here. */
+const hangClosed = new Set<string>();
 
 beforeAll(async () => {
   peer = await startPeer((req, res) => {
+    if (req.url?.startsWith('/hang/')) {
+      res.on('close', () => hangClosed.add(req.url!));
+      return;
+    }
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ path: req.url }));
   });
@@ -178,5 +185,50 @@ describe('invokeAction', () => {
         limits: { maxHostCalls: 3 },
       }),
     ).rejects.toMatchObject({ code: 'FORBIDDEN', message: /More than 3 host calls/ });
+  });
+});
+
+describe('cancellation', () => {
+  const hang = (path: string, signal: AbortSignal) =>
+    sandbox.invokeAction({
+      ...base(),
+      input: { url: `http://api.peer.test:${peer.port}${path}` },
+      limits: { timeoutMs: 10_000 },
+      signal,
+    });
+  const sawPath = (path: string) => peer.seen.some((seen) => seen.url === path);
+
+  it('stops an action waiting on HTTP when its signal aborts, closing the request', async () => {
+    const controller = new AbortController();
+    const started = Date.now();
+    const pending = hang('/hang/in-process', controller.signal);
+    while (!sawPath('/hang/in-process')) await new Promise((resolve) => setTimeout(resolve, 5));
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(Date.now() - started).toBeLessThan(2000);
+    const closedBy = Date.now() + 2000;
+    while (!hangClosed.has('/hang/in-process') && Date.now() < closedBy)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(hangClosed.has('/hang/in-process')).toBe(true);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('keeps no listener on a signal once its invocation settles', async () => {
+    const shared = new AbortController();
+    for (let i = 0; i < 3; i++) {
+      await sandbox.invokeAction({
+        ...base(),
+        input: { url: `http://api.peer.test:${peer.port}/ok/${i}` },
+        signal: shared.signal,
+      });
+    }
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('runs nothing for an already aborted signal', async () => {
+    await expect(hang('/hang/pre', AbortSignal.abort())).rejects.toMatchObject({
+      code: 'CANCELLED',
+    });
+    expect(sawPath('/hang/pre')).toBe(false);
   });
 });

@@ -5,7 +5,7 @@ import type {
   QuickJSHandle,
   QuickJSRuntime,
 } from 'quickjs-emscripten-core';
-import { PluginHostError } from './errors.js';
+import { cancelledError, PluginHostError } from './errors.js';
 import {
   actionFailure,
   guestFailure,
@@ -61,6 +61,13 @@ export interface InvokeRequest {
    * the host's. They stay in the calling process: the pool never sends them to a worker.
    */
   readonly boundCapabilities?: Pick<HostCapabilities, 'kv'>;
+  /**
+   * The caller's cancellation (e.g. the engine step's signal, aborted when the step times out or
+   * its run ends). Once aborted, the invocation rejects at once with `CANCELLED`: an invocation
+   * not yet started never runs, a running guest is interrupted and its host calls (HTTP egress
+   * included) are aborted. Never sent to a pool worker: the pool relays it.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface InvocationLog {
@@ -136,17 +143,29 @@ const refuseAll: HostDispatch = async () => {
   throw new PluginHostError('PLUGIN_UNVERIFIED', 'Unverified plugins get no host calls.');
 };
 
-export function createSandbox(
-  options: { engine?: QuickJSEngine; validator?: SchemaValidator } = {},
-): Sandbox {
+export interface SandboxOptions {
+  readonly engine?: QuickJSEngine;
+  readonly validator?: SchemaValidator;
+  /**
+   * Called each time QuickJS polls for an interrupt, before the invocation's signal is checked.
+   * A guest in a busy loop holds the event loop, so no abort event can arrive meanwhile: the pool
+   * worker uses this to abort signals whose cancellation came in through another thread.
+   */
+  readonly pollCancellations?: () => void;
+}
+
+export function createSandbox(options: SandboxOptions = {}): Sandbox {
   const engine = options.engine ?? new QuickJSEngine();
   const validator = options.validator ?? new SchemaValidator();
+  const pollCancellations = options.pollCancellations;
 
   async function runGuest(request: InvokeRequest, dispatch: HostDispatch) {
     const limits = resolveLimits(request.limits);
     const { manifest, code } = request.plugin;
     const action = manifest.actions[request.actionId]!;
     const module = await engine.module();
+    const { signal } = request;
+    if (signal?.aborted) throw cancelledError();
     const started = Date.now();
     const deadline = started + limits.timeoutMs;
     const logs: InvocationLog[] = [];
@@ -212,6 +231,14 @@ export function createSandbox(
     };
 
     const timer = setTimeout(() => fail(timeoutError(limits.timeoutMs)), limits.timeoutMs);
+    // Cancellation wins over whatever the interrupted guest reports afterwards (it reads as TIMEOUT).
+    let cancelled = false;
+    const onCancel = () => {
+      if (done) return;
+      cancelled = true;
+      finish({ ok: false, error: cancelledError() });
+    };
+    signal?.addEventListener('abort', onCancel, { once: true });
 
     try {
       rt = module.newRuntime();
@@ -220,6 +247,8 @@ export function createSandbox(
       // Polled by QuickJS every few thousand operations: the deadline, and heap growth that
       // setMemoryLimit misses (many allocations that are each under the limit).
       rt.setInterruptHandler(() => {
+        pollCancellations?.();
+        if (signal?.aborted) return true;
         if (Date.now() > deadline) return true;
         if (QuickJSEngine.heapBytes(module) - heapAtStart > limits.memoryBytes) {
           heapExceeded = true;
@@ -329,6 +358,7 @@ export function createSandbox(
       if (!result.ok) throw result.error;
       return { json: result.json, logs, hostCalls, durationMs: Date.now() - started };
     } catch (error) {
+      if (cancelled) throw cancelledError();
       if (error instanceof PluginHostError) throw heapExceeded ? memoryError() : error;
       crashed ||= isHostLevelCrash(error);
       throw new PluginHostError(
@@ -340,6 +370,7 @@ export function createSandbox(
     } finally {
       done = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onCancel);
       // Abort host calls still in flight (aborting costs a DOMException: skip when none are).
       if (pending.size > 0) abort.abort();
       // Dispose defensively: a leaked handle makes rt.dispose() abort inside WASM.
@@ -361,6 +392,7 @@ export function createSandbox(
         'Only a VerifiedPlugin from verifyPackage can run: verify the signed package first.',
       );
     }
+    if (request.signal?.aborted) throw cancelledError();
     const { manifest } = request.plugin;
     const action = Object.hasOwn(manifest.actions, request.actionId)
       ? manifest.actions[request.actionId]
