@@ -25,8 +25,14 @@ const keyProvider = createLocalKeyProvider({ masterKey: randomBytes(32).toString
 const inTenant: InTenant = (tenantId, fn) =>
   withTenant(db.appPool, tenantId, ({ client }) => fn(client));
 const seen: { url: string; headers: IncomingHttpHeaders }[] = [];
+const hangClosed = new Set<string>();
 const peer = createServer((req, res) => {
   seen.push({ url: req.url ?? '', headers: req.headers });
+  // Never answered: only a cancelled invocation ends these.
+  if (req.url?.startsWith('/hang')) {
+    res.on('close', () => hangClosed.add(req.url!));
+    return;
+  }
   res.setHeader('content-type', 'application/json');
   res.end(JSON.stringify({ auth: req.headers.authorization === `Bearer ${CANARY}` }));
 });
@@ -51,6 +57,7 @@ beforeAll(async () => {
   pkg = packPlugin(await bundlePlugin(entry), testPublisher);
 });
 afterAll(async () => {
+  peer.closeAllConnections();
   await new Promise<void>((resolve) => peer.close(() => resolve()));
   await db.drop();
 });
@@ -150,6 +157,21 @@ describe('connector executor', () => {
     const before = seen.length;
     await expect(execute(call(t))).rejects.toMatchObject({ code: 'FORBIDDEN', fatal: true });
     expect(seen.length).toBe(before);
+  });
+
+  it("cancels the plugin's invocation when the engine aborts the step's signal (not fatal)", async () => {
+    const t = await installed(['http']);
+    const controller = new AbortController();
+    const c = { ...call(t), input: { url: `${peerUrl}/hang` }, signal: controller.signal };
+    const pending = execute(c);
+    while (!seen.some((s) => s.url === '/hang'))
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ code: 'CANCELLED', fatal: false });
+    const closedBy = Date.now() + 2000;
+    while (!hangClosed.has('/hang') && Date.now() < closedBy)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(hangClosed.has('/hang')).toBe(true);
   });
 
   it('verifies the stored package again before any code runs', async () => {

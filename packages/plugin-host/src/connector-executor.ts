@@ -68,6 +68,8 @@ const FATAL_CODES = new Set([
   'MASTER_KEY_INVALID',
   'KV_KEY_INVALID',
   'KV_VALUE_INVALID',
+  // Not CANCELLED: the engine aborts the signal when the step timed out (a retry may well succeed)
+  // or its run ended (the engine discards that step's result, fatal or not).
 ]);
 
 /** An installed plugin ready to run: its package verified again, its grant, its connection. */
@@ -234,6 +236,8 @@ export function createConnectorExecutor(options: ConnectorExecutorOptions) {
         installationId: loaded.installationId,
         ...(loaded.connectionId === undefined ? {} : { connectionId: loaded.connectionId }),
         limits: { ...options.limits, timeoutMs },
+        // Stops the guest and its HTTP calls (freeing the pool slot) once the engine gives up.
+        signal: call.signal,
         ...(options.kvFor && loaded.grantedScopes.includes('kv')
           ? {
               boundCapabilities: {
