@@ -4,6 +4,7 @@ import {
   createStepRunner,
   type EngineOptions,
   type ExecutorRegistry,
+  InFlightCalls,
   quietLogger,
   STEP_TASK,
   sweepAdmissions,
@@ -16,6 +17,7 @@ import { beat, forget, sweepDeadPools, unlockPools } from './heartbeat.js';
 import { InlineJobs } from './inline-jobs.js';
 import { RETENTION_CRONTAB, retentionTasks } from './retention-tasks.js';
 import { REVIEW_CRONTAB, reviewTasks } from './review-tasks.js';
+import { listenForRunStops } from './run-stop-listener.js';
 import { rosterStep } from './tasks/roster_step.js';
 import { TRIGGER_CRONTAB, triggerTasks } from './trigger-tasks.js';
 
@@ -62,8 +64,9 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<Running
   const concurrency = options.concurrency ?? 10;
   const heartbeatMs = options.heartbeatMs ?? 5000;
   const sweepMs = options.sweepMs ?? 1000;
+  // A connection per slot, one for the sweeps and heartbeat, one that LISTENs for stopped runs.
   const pool = createPool(options.appUrl, {
-    max: concurrency + 2,
+    max: concurrency + 3,
     applicationName: 'roster-worker',
   });
   const events: WorkerEvents = options.events ?? new EventEmitter();
@@ -74,9 +77,11 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<Running
     poolId = workerPool.id;
     nudge = (jobs) => workerPool.nudge(jobs);
   });
+  const inFlight = new InFlightCalls();
   const runStep = createStepRunner({
     pool,
     executors: options.executors,
+    inFlight,
     ...(options.definitions ? { definitions: options.definitions } : {}),
     // The runs its callWorkflow steps start get the same run limit and input sealing.
     engine: options,
@@ -125,6 +130,7 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<Running
     await pool.end().catch(() => {});
     throw err;
   });
+  const runStops = await listenForRunStops(pool, inFlight);
   const timers: NodeJS.Timeout[] = [];
   const safely = (fn: () => Promise<unknown>) => () => {
     fn().catch(() => {
@@ -156,6 +162,8 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<Running
     stopped = true;
     for (const t of timers) clearInterval(t);
     await runner.stop().catch(() => {});
+    // Only now: a run cancelled while the pool drains still stops its calls.
+    await runStops.close();
     // graphile-worker 0.17.3 cannot hand back jobs its local queue had fetched but not started
     // when it stops ("Cannot background something when the queue is already released"): they
     // would stay locked for 4 hours. Nothing of this pool runs any more, so unlock them now.

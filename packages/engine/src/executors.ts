@@ -12,7 +12,12 @@ export interface ExecutorCall {
   idempotencyKey: string;
   /** The step's evaluated `input` expression (undefined when it has none). */
   input: unknown;
-  /** Aborted when the step times out. */
+  /**
+   * Aborted, with a StepFailure as its reason, when the step times out (TIMEOUT), the run passes
+   * its deadline (DEADLINE_EXCEEDED) or the run stops while the call is in flight (RUN_ENDED:
+   * cancelled, failed by another branch, its parent ended). The step fails at once either way;
+   * an executor that honours the signal also stops its own work.
+   */
   signal: AbortSignal;
   /** The run's deadline. */
   deadline: Date;

@@ -31,6 +31,12 @@ export {
   ExecutorRegistry,
   type ExecutorResult,
 } from './executors.js';
+export {
+  InFlightCalls,
+  parseRunStop,
+  RUN_STOPPED_CHANNEL,
+  type RunStop,
+} from './in-flight-calls.js';
 export { canonicalJson, inputHash } from './input-hash.js';
 export { quietLogger } from './quiet-logger.js';
 export { rerunWaitingStep } from './rerun-waiting-step.js';

@@ -16,6 +16,7 @@ import { evaluate } from './expressions.js';
 import { startMap, startParallel } from './fan-out.js';
 import { type FlowContext, flowScope, framesLive, loadFlowContext } from './flow-context.js';
 import { type Frame, framesOf, rowKey } from './flow-keys.js';
+import type { InFlightCalls } from './in-flight-calls.js';
 import { inputHash } from './input-hash.js';
 import { computePure, planPureChain } from './pure-chain.js';
 import { loadRunContext, type RunContext } from './run-context.js';
@@ -60,6 +61,11 @@ export interface StepRunnerDeps {
    * true; tests that count statements may turn it off.
    */
   batchTransitions?: boolean;
+  /**
+   * Where this worker's connector and decision calls register while in flight, so that a run that
+   * stops aborts them (InFlightCalls.stop, on the `roster_run_stopped` notification).
+   */
+  inFlight?: InFlightCalls;
   /**
    * Run a run's next step in the same task, without a fetch: its job is inserted locked by this
    * pool (`lockFor()`), and `settle` completes or releases such a job when no transition did
@@ -261,7 +267,7 @@ export function createStepRunner(
     }
     if (context && (context.status !== 'running' || context.generation > job.g)) return 'skipped';
     try {
-      return await execute(base, step, context, frames, deps.executors);
+      return await execute(base, step, context, frames, deps);
     } catch (err) {
       const failure =
         err instanceof StepFailure
@@ -277,7 +283,7 @@ async function execute(
   step: Step,
   context: RunContext | undefined,
   frames: Frame[],
-  executors: ExecutorRegistry,
+  { executors, inFlight }: Pick<StepRunnerDeps, 'executors' | 'inFlight'>,
 ): Promise<StepRunResult> {
   const { job, stepId, definition } = base;
   const scope = flowScope(job.r, context, job.i ?? [], frames);
@@ -324,6 +330,10 @@ async function execute(
     case 'decision': {
       const { timeoutMs } = resolveStepPolicy(definition, stepId);
       const input = step.input ? await evaluate(step.input, scope) : undefined;
+      const deadline = new Date(context?.deadlineAt ?? Date.now() + timeoutMs);
+      // Past the run's deadline nothing is called: the run is failing, and a side effect now
+      // would be one nobody waits for.
+      if (deadline.getTime() <= Date.now()) throw deadlineExceeded(stepId);
       const controller = new AbortController();
       const call = {
         tenantId: job.t,
@@ -333,13 +343,19 @@ async function execute(
         idempotencyKey: stepIdempotencyKey(job.r, rowKey(stepId, job.i)),
         input,
         signal: controller.signal,
-        deadline: new Date(context?.deadlineAt ?? Date.now() + timeoutMs),
+        deadline,
       };
-      const pending =
-        step.type === 'connector'
-          ? executors.connector()({ ...call, step })
-          : executors.decision()({ ...call, step });
-      const result = await withTimeout(pending, timeoutMs, controller, stepId);
+      const untrack = inFlight?.track(job.t, job.r, controller);
+      let result: ExecutorResult;
+      try {
+        const pending =
+          step.type === 'connector'
+            ? executors.connector()({ ...call, step })
+            : executors.decision()({ ...call, step });
+        result = await raceCall(pending, { timeoutMs, deadline, controller, stepId });
+      } finally {
+        untrack?.();
+      }
       if ('wait' in result) {
         return waitStep(base, new Date(Date.now() + timeoutMs), 'timeout');
       }
@@ -393,25 +409,45 @@ async function waitStep(
   });
 }
 
-async function withTimeout(
+function deadlineExceeded(stepId: string): StepFailure {
+  return new StepFailure(
+    'DEADLINE_EXCEEDED',
+    `The run passed its deadline while step "${stepId}" was calling; the call was aborted.`,
+    { fatal: true },
+  );
+}
+
+/**
+ * The call's result, unless the step's timeout or the run's deadline comes first, or the run
+ * stops (its controller aborted by InFlightCalls): then the call's signal aborts and the step
+ * fails at once with TIMEOUT, DEADLINE_EXCEEDED or RUN_ENDED, giving its worker slot back.
+ */
+async function raceCall(
   pending: Promise<ExecutorResult>,
-  timeoutMs: number,
-  controller: AbortController,
-  stepId: string,
+  limits: { timeoutMs: number; deadline: Date; controller: AbortController; stepId: string },
 ): Promise<ExecutorResult> {
+  const { timeoutMs, deadline, controller, stepId } = limits;
+  const untilDeadline = deadline.getTime() - Date.now();
+  const reason =
+    untilDeadline < timeoutMs
+      ? deadlineExceeded(stepId)
+      : new StepFailure('TIMEOUT', `Step "${stepId}" ran past its timeout of ${timeoutMs} ms.`);
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(
-        new StepFailure('TIMEOUT', `Step "${stepId}" ran past its timeout of ${timeoutMs} ms.`),
-      );
-    }, timeoutMs);
+  let onAbort: (() => void) | undefined;
+  const stopped = new Promise<never>((_, reject) => {
+    onAbort = () => reject(controller.signal.reason);
+    if (controller.signal.aborted) return onAbort();
+    controller.signal.addEventListener('abort', onAbort, { once: true });
+    timer = setTimeout(
+      () => controller.abort(reason),
+      Math.max(0, Math.min(timeoutMs, untilDeadline)),
+    );
   });
   try {
-    return await Promise.race([pending, timeout]);
+    return await Promise.race([pending, stopped]);
   } finally {
     clearTimeout(timer);
+    if (onAbort) controller.signal.removeEventListener('abort', onAbort);
   }
 }
 

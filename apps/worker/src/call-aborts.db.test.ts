@@ -1,0 +1,193 @@
+import { cancelRun, ExecutorRegistry, getRun, StepFailure, startRun } from '@roster/engine';
+import { createTenant, createTestDatabase } from '@roster/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorkflow, waitFor } from '../test/fixtures.js';
+import { type RunningWorkerPool, runWorkerPool } from './worker-pool.js';
+
+// A run that stops while one of its connector calls is in flight aborts that call: the executor's
+// signal fires and the worker's slot serves the next run at once, where it used to wait for the
+// call to return or time out.
+const db = await createTestDatabase();
+const tenant = await createTenant(db.ownerPool, 'Aborts');
+
+interface Call {
+  startedAt: number;
+  abortedAt?: number;
+  reason?: unknown;
+}
+/** The `hang` calls by run: each waits for its signal (or 30 s) and records how it ended. */
+const calls = new Map<string, Call>();
+const executors = new ExecutorRegistry().registerConnector(async (call) => {
+  if (call.step.action !== 'hang') return { output: { ok: true } };
+  const entry: Call = { startedAt: Date.now() };
+  calls.set(call.runId, entry);
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 30_000);
+    call.signal.addEventListener('abort', () => {
+      entry.abortedAt = Date.now();
+      entry.reason = call.signal.reason;
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  if (call.signal.aborted) throw call.signal.reason;
+  return { output: { ok: true } };
+});
+
+let worker: RunningWorkerPool;
+beforeAll(async () => {
+  // Two slots: each test holds them with hanging calls to show a stop gives one back.
+  worker = await runWorkerPool({
+    appUrl: db.appUrl,
+    executors,
+    concurrency: 2,
+    pollIntervalMs: 100,
+  });
+});
+afterAll(async () => {
+  await worker?.stop();
+  await db.drop();
+});
+
+const hang = { type: 'connector', connector: 'test', action: 'hang', timeout: '30s' } as const;
+const hanging = (definition: Record<string, unknown> = {}) =>
+  createWorkflow(db.ownerPool, tenant.id, {
+    start: 'call',
+    steps: { call: { ...hang, end: true } },
+    ...definition,
+  });
+const quick = () =>
+  createWorkflow(db.ownerPool, tenant.id, {
+    start: 'call',
+    steps: { call: { type: 'connector', connector: 'test', action: 'quick', end: true } },
+  });
+
+const callStarted = (runId: string) =>
+  waitFor(async () => calls.get(runId), 10_000, `the call of run ${runId} to start`);
+const callAborted = (runId: string, timeoutMs = 3_000) =>
+  waitFor(
+    async () => (calls.get(runId)?.abortedAt ? calls.get(runId) : undefined),
+    timeoutMs,
+    `the call of run ${runId} to be aborted`,
+  );
+const settled = (runId: string, timeoutMs = 10_000) =>
+  waitFor(
+    async () => {
+      const run = await getRun(db.appPool, tenant.id, runId);
+      return ['succeeded', 'failed', 'dead_lettered', 'cancelled'].includes(run.status)
+        ? run
+        : undefined;
+    },
+    timeoutMs,
+    `run ${runId} to end`,
+  );
+const jobsOf = async (runId: string) =>
+  (
+    await db.ownerPool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM graphile_worker._private_jobs WHERE payload->>'r' = $1`,
+      [runId],
+    )
+  ).rows[0]?.n;
+
+/** Starts runs until both slots hold a hanging call; returns their run ids. */
+async function fillSlots(): Promise<string[]> {
+  const wf = await hanging();
+  const runs = [];
+  for (let i = 0; i < 2; i++) {
+    const { runId } = await startRun(db.appPool, tenant.id, { workflowId: wf });
+    await callStarted(runId);
+    runs.push(runId);
+  }
+  return runs;
+}
+
+describe('calls in flight when their run stops', () => {
+  it('aborts the call of a cancelled run and gives its slot to the next run', async () => {
+    const [cancelled, held] = (await fillSlots()) as [string, string];
+    const { runId: next } = await startRun(db.appPool, tenant.id, { workflowId: await quick() });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Both slots are held: the next run waits.
+    expect((await getRun(db.appPool, tenant.id, next)).status).toBe('running');
+
+    await cancelRun(db.appPool, tenant.id, cancelled);
+    const call = await callAborted(cancelled);
+    expect(call.reason).toMatchObject({ code: 'RUN_ENDED' });
+    expect(call.reason).toBeInstanceOf(StepFailure);
+    expect(await settled(next, 3_000)).toMatchObject({ status: 'succeeded' });
+    expect(await getRun(db.appPool, tenant.id, cancelled)).toMatchObject({ status: 'cancelled' });
+    expect(await jobsOf(cancelled)).toBe(0);
+    // The other run's call was not touched.
+    expect(calls.get(held)?.abortedAt).toBeUndefined();
+    await cancelRun(db.appPool, tenant.id, held);
+    await callAborted(held);
+  });
+
+  it("aborts a call at the run's deadline, not at the step's timeout", async () => {
+    const wf = await hanging({ deadline: '800ms' });
+    const { runId } = await startRun(db.appPool, tenant.id, { workflowId: wf });
+    const call = await callAborted(runId, 5_000);
+    expect(call.reason).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    // The step's timeout is 30 s: the deadline, 800 ms after the start, stopped the call.
+    expect((call.abortedAt ?? 0) - call.startedAt).toBeLessThan(2_000);
+    expect(await settled(runId)).toMatchObject({
+      status: 'failed',
+      failedStep: 'call',
+      error: { code: 'DEADLINE_EXCEEDED' },
+    });
+    expect(await jobsOf(runId)).toBe(0);
+  });
+
+  it('aborts the call of one branch when another branch fails the run', async () => {
+    const wf = await createWorkflow(db.ownerPool, tenant.id, {
+      start: 'fork',
+      steps: {
+        fork: {
+          type: 'parallel',
+          branches: {
+            slow: { start: 'call', steps: { call: { ...hang, end: true } } },
+            broken: {
+              start: 'pause',
+              steps: {
+                pause: { type: 'wait', duration: '300ms', next: 'fail' },
+                fail: { type: 'fail', error: 'BRANCH_BROKE' },
+              },
+            },
+          },
+          end: true,
+        },
+      },
+    });
+    const { runId } = await startRun(db.appPool, tenant.id, { workflowId: wf });
+    const call = await callAborted(runId, 5_000);
+    expect(call.reason).toMatchObject({ code: 'RUN_ENDED' });
+    expect(await settled(runId)).toMatchObject({ status: 'dead_lettered' });
+  });
+
+  it('stops calls of runs cancelled while its connection was down, once it reconnects', async () => {
+    const listenerPids = async () =>
+      (
+        await db.ownerPool.query<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN roster_run_stopped'`,
+        )
+      ).rows.map((r) => r.pid);
+    const [first] = await listenerPids();
+    expect(first).toBeDefined();
+    const [cancelled, held] = (await fillSlots()) as [string, string];
+
+    // The listener's connection goes; the run is cancelled before it is back, so the
+    // notification is lost. The listener checks its runs when it reconnects (about 1 s later).
+    await db.ownerPool.query('SELECT pg_terminate_backend($1)', [first]);
+    await cancelRun(db.appPool, tenant.id, cancelled);
+    const call = await callAborted(cancelled, 5_000);
+    expect(call.reason).toMatchObject({ code: 'RUN_ENDED' });
+    const again = await waitFor(async () => {
+      const pids = await listenerPids();
+      return pids.length === 1 && pids[0] !== first ? pids : undefined;
+    });
+    expect(again).toHaveLength(1);
+
+    // And it hears the next stop as before.
+    await cancelRun(db.appPool, tenant.id, held);
+    expect((await callAborted(held)).reason).toMatchObject({ code: 'RUN_ENDED' });
+  });
+});

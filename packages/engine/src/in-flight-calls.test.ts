@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { StepFailure } from './errors.js';
+import { InFlightCalls, parseRunStop } from './in-flight-calls.js';
+
+const T = '0f9e6b2a-4f8e-4b55-9a57-1f3d2e8c7b10';
+const R1 = '01a21e2e-2d85-703d-bad2-360d5cda3ab8';
+const R2 = '01a21e2e-4136-761e-b9a5-62454a06dde1';
+
+describe('parseRunStop', () => {
+  it('reads tenant, run and status, and refuses anything else', () => {
+    expect(parseRunStop(`${T}:${R1}:cancelled`)).toEqual({
+      tenantId: T,
+      runId: R1,
+      status: 'cancelled',
+    });
+    for (const bad of [
+      undefined,
+      '',
+      T,
+      `${T}:${R1}`,
+      `${T}:${R1}:failed:extra`,
+      `:${R1}:failed`,
+    ]) {
+      expect(parseRunStop(bad)).toBeUndefined();
+    }
+  });
+});
+
+describe('InFlightCalls', () => {
+  it("aborts only the stopped run's calls, with a fatal RUN_ENDED naming the status", () => {
+    const calls = new InFlightCalls();
+    const [a, b, other] = [new AbortController(), new AbortController(), new AbortController()];
+    calls.track(T, R1, a);
+    calls.track(T, R1, b);
+    calls.track(T, R2, other);
+    expect(calls.stop({ tenantId: T, runId: R1, status: 'cancelled' })).toBe(2);
+    for (const c of [a, b]) {
+      expect(c.signal.reason).toBeInstanceOf(StepFailure);
+      expect(c.signal.reason).toMatchObject({ code: 'RUN_ENDED', options: { fatal: true } });
+      expect((c.signal.reason as Error).message).toContain('cancelled');
+    }
+    expect(other.signal.aborted).toBe(false);
+  });
+
+  it('forgets a call once it settles, and the run once it has none', () => {
+    const calls = new InFlightCalls();
+    const first = new AbortController();
+    const untrack = calls.track(T, R1, first);
+    const untrackOther = calls.track(T, R2, new AbortController());
+    untrack();
+    expect(calls.stop({ tenantId: T, runId: R1, status: 'failed' })).toBe(0);
+    expect(first.signal.aborted).toBe(false);
+    expect(calls.runs()).toEqual([{ tenantId: T, runId: R2 }]);
+    untrackOther();
+    expect(calls.runs()).toEqual([]);
+  });
+});
