@@ -39,15 +39,23 @@ let apiUrl: string;
 let pool: PluginPool;
 let worker: RunningWorkerPool;
 const logs: string[] = [];
-const upstreamCalls: { url: string; headers: IncomingHttpHeaders }[] = [];
+const upstreamCalls: { url: string; headers: IncomingHttpHeaders; closedAt?: number }[] = [];
 const db = await createTestDatabase();
 
 // The vendor's API: accepts only the canary token.
 const upstream = createServer((req, res) => {
-  upstreamCalls.push({ url: req.url ?? '', headers: req.headers });
+  const call: (typeof upstreamCalls)[number] = { url: req.url ?? '', headers: req.headers };
+  upstreamCalls.push(call);
   if (req.headers.authorization !== `Bearer ${CANARY}`) {
     res.statusCode = 401;
     return res.end('{}');
+  }
+  // A vendor that never answers: the request stays open until its caller goes away.
+  if (req.url === '/items/hang') {
+    res.on('close', () => {
+      call.closedAt = Date.now();
+    });
+    return;
   }
   res.setHeader('content-type', 'application/json');
   res.end(
@@ -362,6 +370,33 @@ describe('plugin marketplace end to end', () => {
     expect(run?.output).toEqual({ id: 'w1', name: 'Widget' });
     const call = upstreamCalls.find((c) => c.url === '/items/w1');
     expect(call?.headers['idempotency-key']).toMatch(/\/get$/);
+
+    // 5b. Cancelling a run stops its call in flight: the plugin's request to the vendor is
+    // aborted at once, not when the sandbox's 5 s timeout ends it.
+    const hanging = await gql(
+      `mutation($i: StartRunInput!) { startRun(input: $i) { run { id } } }`,
+      { i: { workflowId, input: { id: 'hang' } } },
+      admin,
+    );
+    const hangingRun = hanging.data.startRun.run.id as string;
+    let hangCall: (typeof upstreamCalls)[number] | undefined;
+    for (let i = 0; i < 300 && !hangCall; i++) {
+      hangCall = upstreamCalls.find((c) => c.url === '/items/hang');
+      if (!hangCall) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(hangCall, 'the plugin called the vendor').toBeDefined();
+    const cancelledAt = Date.now();
+    const cancelled = await gql(
+      'mutation($id: ID!) { cancelRun(input: { id: $id }) { run { status } } }',
+      { id: hangingRun },
+      admin,
+    );
+    expect(cancelled.data.cancelRun.run.status.toLowerCase()).toBe('cancelled');
+    for (let i = 0; i < 150 && hangCall?.closedAt === undefined; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(hangCall?.closedAt, 'the request was aborted').toBeDefined();
+    expect((hangCall?.closedAt ?? Number.POSITIVE_INFINITY) - cancelledAt).toBeLessThan(2_500);
 
     // 6. The canary secret appears nowhere: logs, job payloads, step results, audit rows, errors.
     const badSecrets = await gql(
