@@ -17,8 +17,14 @@ interface Call {
 }
 /** The `hang` calls by run: each waits for its signal (or 30 s) and records how it ended. */
 const calls = new Map<string, Call>();
+const failedOnce = new Set<string>();
 const executors = new ExecutorRegistry().registerConnector(async (call) => {
-  if (call.step.action !== 'hang') return { output: { ok: true } };
+  // `flaky`: the first attempt fails at once (retryable), the next ones hang.
+  if (call.step.action === 'flaky' && !failedOnce.has(call.runId)) {
+    failedOnce.add(call.runId);
+    throw new StepFailure('RATE_LIMITED', 'try again');
+  }
+  if (call.step.action !== 'hang' && call.step.action !== 'flaky') return { output: { ok: true } };
   const entry: Call = { startedAt: Date.now() };
   calls.set(call.runId, entry);
   await new Promise<void>((resolve) => {
@@ -123,18 +129,75 @@ describe('calls in flight when their run stops', () => {
   });
 
   it("aborts a call at the run's deadline, not at the step's timeout", async () => {
-    const wf = await hanging({ deadline: '800ms' });
+    const wf = await hanging({ deadline: '1500ms' });
     const { runId } = await startRun(db.appPool, tenant.id, { workflowId: wf });
     const call = await callAborted(runId, 5_000);
     expect(call.reason).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
-    // The step's timeout is 30 s: the deadline, 800 ms after the start, stopped the call.
-    expect((call.abortedAt ?? 0) - call.startedAt).toBeLessThan(2_000);
-    expect(await settled(runId)).toMatchObject({
+    // The step's timeout is 30 s: the deadline, 1.5 s after the start, stopped the call.
+    expect((call.abortedAt ?? 0) - call.startedAt).toBeLessThan(2_500);
+    const run = await settled(runId);
+    expect(run).toMatchObject({
       status: 'failed',
       failedStep: 'call',
       error: { code: 'DEADLINE_EXCEEDED' },
     });
+    // The step that was calling shows on the timeline, failed by the deadline.
+    expect(run.steps.map((s) => [s.stepId, s.status, s.error?.code])).toEqual([
+      ['call', 'failed', 'DEADLINE_EXCEEDED'],
+    ]);
     expect(await jobsOf(runId)).toBe(0);
+  });
+
+  it('shows a call that takes a while as running on the timeline, until its run stops', async () => {
+    const { runId } = await startRun(db.appPool, tenant.id, { workflowId: await hanging() });
+    const started = await callStarted(runId);
+    const shown = await waitFor(
+      async () => {
+        const run = await getRun(db.appPool, tenant.id, runId);
+        return run.steps.length > 0 ? run.steps : undefined;
+      },
+      3_000,
+      'the call on the timeline',
+    );
+    expect(shown).toMatchObject([
+      { stepId: 'call', status: 'running', attempt: 1, finishedAt: null },
+    ]);
+    expect(Math.abs((shown[0]?.startedAt.getTime() ?? 0) - started.startedAt)).toBeLessThan(500);
+    await cancelRun(db.appPool, tenant.id, runId);
+    await callAborted(runId);
+    const run = await settled(runId);
+    expect(run.steps).toMatchObject([{ stepId: 'call', status: 'cancelled' }]);
+    expect(run.steps[0]?.finishedAt).not.toBeNull();
+  });
+
+  it('shows the attempt in flight after a failed one, with the failed one in its history', async () => {
+    const wf = await createWorkflow(db.ownerPool, tenant.id, {
+      start: 'call',
+      steps: {
+        call: {
+          type: 'connector',
+          connector: 'test',
+          action: 'flaky',
+          timeout: '30s',
+          retry: { maxAttempts: 3, backoff: { initial: '50ms', jitter: 'none' } },
+          end: true,
+        },
+      },
+    });
+    const { runId } = await startRun(db.appPool, tenant.id, { workflowId: wf });
+    const shown = await waitFor(
+      async () => {
+        const run = await getRun(db.appPool, tenant.id, runId);
+        return run.steps[0]?.status === 'running' ? run.steps : undefined;
+      },
+      5_000,
+      'the second attempt on the timeline',
+    );
+    expect(shown).toMatchObject([
+      { stepId: 'call', status: 'running', attempt: 2, attempts: [{ code: 'RATE_LIMITED' }] },
+    ]);
+    await cancelRun(db.appPool, tenant.id, runId);
+    await callAborted(runId);
   });
 
   it('aborts the call of one branch when another branch fails the run', async () => {

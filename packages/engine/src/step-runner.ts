@@ -20,6 +20,7 @@ import type { InFlightCalls } from './in-flight-calls.js';
 import { inputHash } from './input-hash.js';
 import { computePure, planPureChain } from './pure-chain.js';
 import { loadRunContext, type RunContext } from './run-context.js';
+import { markStepRunning, SHOW_RUNNING_AFTER_MS } from './running-step.js';
 import { type StepJob, stepIdempotencyKey } from './step-job.js';
 import {
   applyTransition,
@@ -66,6 +67,11 @@ export interface StepRunnerDeps {
    * stops aborts them (InFlightCalls.stop, on the `roster_run_stopped` notification).
    */
   inFlight?: InFlightCalls;
+  /**
+   * A call still in flight after this many ms gets a `running` step row, so the run's timeline
+   * shows it (markStepRunning). Default 1000.
+   */
+  showRunningAfterMs?: number;
   /**
    * Run a run's next step in the same task, without a fetch: its job is inserted locked by this
    * pool (`lockFor()`), and `settle` completes or releases such a job when no transition did
@@ -283,7 +289,11 @@ async function execute(
   step: Step,
   context: RunContext | undefined,
   frames: Frame[],
-  { executors, inFlight }: Pick<StepRunnerDeps, 'executors' | 'inFlight'>,
+  {
+    executors,
+    inFlight,
+    showRunningAfterMs,
+  }: Pick<StepRunnerDeps, 'executors' | 'inFlight' | 'showRunningAfterMs'>,
 ): Promise<StepRunResult> {
   const { job, stepId, definition } = base;
   const scope = flowScope(job.r, context, job.i ?? [], frames);
@@ -346,6 +356,18 @@ async function execute(
         deadline,
       };
       const untrack = inFlight?.track(job.t, job.r, controller);
+      const startedAt = new Date();
+      const showRunning = setTimeout(() => {
+        // Best effort: the timeline misses the mark if Postgres is away, the run does not.
+        markStepRunning(base.pool, {
+          tenantId: job.t,
+          runId: job.r,
+          stepKey: rowKey(stepId, job.i),
+          attempt: job.a,
+          generation: job.g,
+          startedAt,
+        }).catch(() => {});
+      }, showRunningAfterMs ?? SHOW_RUNNING_AFTER_MS);
       let result: ExecutorResult;
       try {
         const pending =
@@ -354,6 +376,7 @@ async function execute(
             : executors.decision()({ ...call, step });
         result = await raceCall(pending, { timeoutMs, deadline, controller, stepId });
       } finally {
+        clearTimeout(showRunning);
         untrack?.();
       }
       if ('wait' in result) {
