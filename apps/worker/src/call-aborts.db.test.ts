@@ -1,7 +1,7 @@
 import { cancelRun, ExecutorRegistry, getRun, StepFailure, startRun } from '@roster/engine';
 import { createTenant, createTestDatabase } from '@roster/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorkflow, waitFor } from '../test/fixtures.js';
+import { createWorkflow, runReaching, waitFor } from '../test/fixtures.js';
 import { type RunningWorkerPool, runWorkerPool } from './worker-pool.js';
 
 // A run that stops while one of its connector calls is in flight aborts that call: the executor's
@@ -77,16 +77,7 @@ const callAborted = (runId: string, timeoutMs = 3_000) =>
     `the call of run ${runId} to be aborted`,
   );
 const settled = (runId: string, timeoutMs = 10_000) =>
-  waitFor(
-    async () => {
-      const run = await getRun(db.appPool, tenant.id, runId);
-      return ['succeeded', 'failed', 'dead_lettered', 'cancelled'].includes(run.status)
-        ? run
-        : undefined;
-    },
-    timeoutMs,
-    `run ${runId} to end`,
-  );
+  runReaching(db.appPool, tenant.id, runId, { timeoutMs });
 const jobsOf = async (runId: string) =>
   (
     await db.ownerPool.query<{ n: number }>(

@@ -15,6 +15,7 @@ import {
   createWorkflow,
   installLedger,
   openReviewTask,
+  runReaching,
   testExecutors,
   waitFor,
 } from '../test/fixtures.js';
@@ -40,15 +41,8 @@ afterAll(async () => {
   await db.drop();
 });
 
-const settled = (runId: string, statuses = ['succeeded', 'failed', 'dead_lettered', 'cancelled']) =>
-  waitFor(
-    async () => {
-      const run = await getRun(db.appPool, tenant.id, runId);
-      return statuses.includes(run.status) ? run : undefined;
-    },
-    20_000,
-    `run ${runId} to reach ${statuses.join('/')}`,
-  );
+const settled = (runId: string, statuses?: string[]) =>
+  runReaching(db.appPool, tenant.id, runId, statuses ? { statuses } : {});
 
 async function ledgerCalls(runId: string) {
   const { rows } = await db.ownerPool.query(

@@ -11,7 +11,7 @@ import {
 } from '@roster/engine';
 import { createTenant, createTestDatabase } from '@roster/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorkflow, openReviewTask, waitFor } from '../test/fixtures.js';
+import { createWorkflow, ENDED, openReviewTask, runReaching, waitFor } from '../test/fixtures.js';
 import { type RunningWorkerPool, runWorkerPool } from './worker-pool.js';
 
 const db = await createTestDatabase();
@@ -83,16 +83,8 @@ afterAll(async () => {
   await db.drop();
 });
 
-const ENDED = ['succeeded', 'failed', 'dead_lettered', 'cancelled'];
 const settled = (runId: string, statuses = ENDED) =>
-  waitFor(
-    async () => {
-      const run = await getRun(db.appPool, tenant.id, runId);
-      return statuses.includes(run.status) ? run : undefined;
-    },
-    30_000,
-    `run ${runId} to reach ${statuses.join('/')}`,
-  );
+  runReaching(db.appPool, tenant.id, runId, { statuses, timeoutMs: 30_000 });
 
 async function publish(definition: WorkflowDefinitionInput): Promise<{ id: string; name: string }> {
   const id = await createWorkflow(db.ownerPool, tenant.id, definition);

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { getRun, startRun } from '@roster/engine';
 import { createTenant, createTestDatabase } from '@roster/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorkflow, installLedger, testExecutors, waitFor } from '../test/fixtures.js';
+import {
+  createWorkflow,
+  installLedger,
+  runReaching,
+  testExecutors,
+  waitFor,
+} from '../test/fixtures.js';
 import { type RunningWorkerPool, runWorkerPool } from './worker-pool.js';
 
 // Consecutive pure steps (transform, condition, succeed) run in memory and commit together, in
@@ -28,17 +34,7 @@ afterAll(async () => {
   await db.drop();
 });
 
-const settled = (runId: string) =>
-  waitFor(
-    async () => {
-      const run = await getRun(db.appPool, tenant.id, runId);
-      return ['succeeded', 'failed', 'dead_lettered', 'cancelled'].includes(run.status)
-        ? run
-        : undefined;
-    },
-    20_000,
-    `run ${runId} to end`,
-  );
+const settled = (runId: string) => runReaching(db.appPool, tenant.id, runId);
 
 async function auditKinds(runId: string): Promise<string[]> {
   const { rows } = await db.ownerPool.query(

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowDefinitionInput } from '@roster/core';
 import type { Pool } from '@roster/db';
-import { type ExecutorCall, ExecutorRegistry, StepFailure } from '@roster/engine';
+import { type ExecutorCall, ExecutorRegistry, getRun, StepFailure } from '@roster/engine';
 
 /** Publishes `definition` as version 1 of a new workflow (as the owner: setup only). */
 export async function createWorkflow(
@@ -77,6 +77,26 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
   throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** The statuses a run ends in. */
+export const ENDED = ['succeeded', 'failed', 'dead_lettered', 'cancelled'];
+
+/** The run once it reaches one of `statuses` (by default, once it has ended). */
+export function runReaching(
+  appPool: Pool,
+  tenantId: string,
+  runId: string,
+  { statuses = ENDED, timeoutMs = 20_000 }: { statuses?: string[]; timeoutMs?: number } = {},
+) {
+  return waitFor(
+    async () => {
+      const run = await getRun(appPool, tenantId, runId);
+      return statuses.includes(run.status) ? run : undefined;
+    },
+    timeoutMs,
+    `run ${runId} to reach ${statuses.join('/')}`,
+  );
 }
 
 /** The id of the run's open review task, once the run has opened one (read as the owner). */
