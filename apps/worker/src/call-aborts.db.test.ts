@@ -217,6 +217,68 @@ describe('calls in flight when their run stops', () => {
     expect(await settled(runId)).toMatchObject({ status: 'dead_lettered' });
   });
 
+  it('aborts the calls of the branches a parallel step leaves behind, and the run goes on', async () => {
+    const wf = await createWorkflow(db.ownerPool, tenant.id, {
+      start: 'fork',
+      steps: {
+        fork: {
+          type: 'parallel',
+          join: 'any',
+          branches: {
+            slow: { start: 'call', steps: { call: { ...hang, end: true } } },
+            fast: {
+              start: 'pause',
+              steps: {
+                pause: { type: 'wait', duration: '300ms', next: 'done' },
+                done: { type: 'transform', value: '"fast"', end: true },
+              },
+            },
+          },
+          next: 'after',
+        },
+        after: { type: 'transform', value: '"after"', end: true },
+      },
+    });
+    const { runId } = await startRun(db.appPool, tenant.id, { workflowId: wf });
+    await callStarted(runId);
+    const call = await callAborted(runId, 5_000);
+    expect(call.reason).toMatchObject({ code: 'BRANCH_ENDED' });
+    expect(await settled(runId)).toMatchObject({ status: 'succeeded', output: 'after' });
+  });
+
+  it('announces nothing when every branch of a parallel step ended by itself', async () => {
+    const listener = await db.appPool.connect();
+    const heard: string[] = [];
+    listener.on('notification', (message) => heard.push(message.payload ?? ''));
+    await listener.query('LISTEN roster_run_stopped');
+    try {
+      const wf = await createWorkflow(db.ownerPool, tenant.id, {
+        start: 'fork',
+        steps: {
+          fork: {
+            type: 'parallel',
+            branches: {
+              a: { start: 'a1', steps: { a1: { type: 'transform', value: '1', end: true } } },
+              b: {
+                start: 'b1',
+                steps: { b1: { type: 'connector', connector: 'test', action: 'quick', end: true } },
+              },
+            },
+            end: true,
+          },
+        },
+      });
+      const { runId } = await startRun(db.appPool, tenant.id, { workflowId: wf });
+      expect(await settled(runId)).toMatchObject({ status: 'succeeded' });
+      // A notification would have arrived with the commit that settled the step.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(heard.filter((payload) => payload.includes(runId))).toEqual([]);
+    } finally {
+      await listener.query('UNLISTEN roster_run_stopped');
+      listener.release();
+    }
+  });
+
   it('stops calls of runs cancelled while its connection was down, once it reconnects', async () => {
     const listenerPids = async () =>
       (

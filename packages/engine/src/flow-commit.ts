@@ -9,6 +9,7 @@ import {
 import { type PoolClient, withTenant } from '@roster/db';
 import { StepFailure } from './errors.js';
 import { framesOf, rowKey } from './flow-keys.js';
+import { RUN_STOPPED_CHANNEL } from './in-flight-calls.js';
 import type { StepJob } from './step-job.js';
 import {
   planFail,
@@ -131,13 +132,19 @@ async function stopFanOut(tx: FlowTx, base: StepBase, ownerKey: string): Promise
      tasks AS (
        UPDATE review_tasks SET status = 'cancelled', resolved_at = now()
         WHERE tenant_id = $1 AND run_id = $2 AND status = 'open'
-          AND step_id IN (SELECT step_id FROM closed))
-     UPDATE runs SET status = 'cancelled', finished_at = now(), updated_at = now(),
-            error = jsonb_build_object('code', 'PARENT_STEP_ENDED', 'message',
-              'The branch or iteration of the callWorkflow step that started this run was stopped.')
-      WHERE tenant_id = $1 AND parent_run_id = $2 AND status IN ('queued', 'running', 'waiting')
-        AND parent_step IN (SELECT step_id FROM closed)`,
-    [job.t, job.r, `${ownerKey}#`, nestedStepIds(base.definition, base.stepId), path],
+          AND step_id IN (SELECT step_id FROM closed)),
+     children AS (
+       UPDATE runs SET status = 'cancelled', finished_at = now(), updated_at = now(),
+              error = jsonb_build_object('code', 'PARENT_STEP_ENDED', 'message',
+                'The branch or iteration of the callWorkflow step that started this run was stopped.')
+        WHERE tenant_id = $1 AND parent_run_id = $2 AND status IN ('queued', 'running', 'waiting')
+          AND parent_step IN (SELECT step_id FROM closed))
+     -- A branch or iteration cut while live may have a call in flight: workers abort the calls
+     -- inside this step (InFlightCalls). One that had ended has none, and a step whose every
+     -- branch ended (the usual join) notifies nothing, so commits stay off the notify lock.
+     SELECT pg_notify('${RUN_STOPPED_CHANNEL}', $1::text || ':' || $2::text || ':cut:' || $6::text)
+      WHERE EXISTS (SELECT 1 FROM closed WHERE starts_with(step_id, $3))`,
+    [job.t, job.r, `${ownerKey}#`, nestedStepIds(base.definition, base.stepId), path, ownerKey],
   );
 }
 

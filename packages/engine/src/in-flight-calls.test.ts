@@ -13,12 +13,20 @@ describe('parseRunStop', () => {
       runId: R1,
       status: 'cancelled',
     });
+    expect(parseRunStop(`${T}:${R1}:cut:fork@2`)).toEqual({
+      tenantId: T,
+      runId: R1,
+      status: 'cut',
+      scope: 'fork@2',
+    });
     for (const bad of [
       undefined,
       '',
       T,
       `${T}:${R1}`,
       `${T}:${R1}:failed:extra`,
+      `${T}:${R1}:cut`,
+      `${T}:${R1}:cut:a:b`,
       `:${R1}:failed`,
     ]) {
       expect(parseRunStop(bad)).toBeUndefined();
@@ -40,6 +48,28 @@ describe('InFlightCalls', () => {
       expect((c.signal.reason as Error).message).toContain('cancelled');
     }
     expect(other.signal.aborted).toBe(false);
+  });
+
+  it('aborts only the calls inside a settled parallel or map step, with BRANCH_ENDED', () => {
+    const calls = new InFlightCalls();
+    const [top, inFork, nested, other] = [
+      new AbortController(),
+      new AbortController(),
+      new AbortController(),
+      new AbortController(),
+    ];
+    calls.track(T, R1, top);
+    calls.track(T, R1, inFork, ['fork']);
+    calls.track(T, R1, nested, ['each@1', 'fork']);
+    calls.track(T, R1, other, ['each']);
+    expect(calls.stop({ tenantId: T, runId: R1, status: 'cut', scope: 'fork' })).toBe(2);
+    expect([top, inFork, nested, other].map((c) => c.signal.aborted)).toEqual([
+      false,
+      true,
+      true,
+      false,
+    ]);
+    expect(inFork.signal.reason).toMatchObject({ code: 'BRANCH_ENDED', options: { fatal: true } });
   });
 
   it('forgets a call once it settles, and the run once it has none', () => {

@@ -1,20 +1,27 @@
 import { StepFailure } from './errors.js';
 
-/** A run's end as the `roster_run_stopped` notification names it: `<tenantId>:<runId>:<status>`. */
+/**
+ * A stop as a `roster_run_stopped` notification names it: a run's end, `<tenantId>:<runId>:<status>`,
+ * or a parallel or map step that settled with branches or iterations still live,
+ * `<tenantId>:<runId>:cut:<ownerKey>` (only the calls inside that step stop).
+ */
 export interface RunStop {
   tenantId: string;
   runId: string;
   status: string;
+  /** The settled parallel or map step's key (`rowKey`), when only its calls stop. */
+  scope?: string;
 }
 
-/** The channel a run that stops while running is announced on (migration 0040). */
+/** The channel stops are announced on (migration 0040's trigger, and flow-commit's stopFanOut). */
 export const RUN_STOPPED_CHANNEL = 'roster_run_stopped';
 
 /** Reads a `roster_run_stopped` payload; undefined for anything else. */
 export function parseRunStop(payload: string | undefined): RunStop | undefined {
-  const [tenantId, runId, status, ...rest] = (payload ?? '').split(':');
+  const [tenantId, runId, status, scope, ...rest] = (payload ?? '').split(':');
   if (!tenantId || !runId || !status || rest.length > 0) return undefined;
-  return { tenantId, runId, status };
+  if (status === 'cut') return scope ? { tenantId, runId, status, scope } : undefined;
+  return scope === undefined ? { tenantId, runId, status } : undefined;
 }
 
 /**
@@ -24,33 +31,54 @@ export function parseRunStop(payload: string | undefined): RunStop | undefined {
  * otherwise hold the slot until it returned or timed out.
  */
 export class InFlightCalls {
-  private readonly byRun = new Map<string, Set<AbortController>>();
+  /** By run: each call's controller, with the keys of the parallel or map steps around it. */
+  private readonly byRun = new Map<string, Map<AbortController, readonly string[]>>();
 
-  /** Tracks `controller` for the run until the returned function is called. */
-  track(tenantId: string, runId: string, controller: AbortController): () => void {
+  /**
+   * Tracks `controller` for the run until the returned function is called. `owners`: the keys of
+   * the parallel and map steps the call runs inside (none at the top level).
+   */
+  track(
+    tenantId: string,
+    runId: string,
+    controller: AbortController,
+    owners: readonly string[] = [],
+  ): () => void {
     const key = `${tenantId}:${runId}`;
     let calls = this.byRun.get(key);
     if (!calls) {
-      calls = new Set();
+      calls = new Map();
       this.byRun.set(key, calls);
     }
-    calls.add(controller);
+    calls.set(controller, owners);
     return () => {
       calls.delete(controller);
       if (calls.size === 0 && this.byRun.get(key) === calls) this.byRun.delete(key);
     };
   }
 
-  /** Aborts the run's calls with a RUN_ENDED failure; returns how many it aborted. */
-  stop({ tenantId, runId, status }: RunStop): number {
+  /**
+   * Aborts the run's calls (with a scope, only those inside that parallel or map step), with a
+   * fatal RUN_ENDED or BRANCH_ENDED failure as the reason; returns how many it aborted.
+   */
+  stop({ tenantId, runId, status, scope }: RunStop): number {
     const calls = this.byRun.get(`${tenantId}:${runId}`);
     if (!calls) return 0;
-    const reason = new StepFailure(
-      'RUN_ENDED',
-      `The run ended (${status}) while this call was in flight; the call was aborted.`,
-      { fatal: true },
-    );
-    const aborted = [...calls];
+    const reason =
+      scope === undefined
+        ? new StepFailure(
+            'RUN_ENDED',
+            `The run ended (${status}) while this call was in flight; the call was aborted.`,
+            { fatal: true },
+          )
+        : new StepFailure(
+            'BRANCH_ENDED',
+            `Step "${scope}" settled while this call was in flight in one of its branches or iterations; the call was aborted.`,
+            { fatal: true },
+          );
+    const aborted = [...calls]
+      .filter(([, owners]) => scope === undefined || owners.includes(scope))
+      .map(([controller]) => controller);
     for (const controller of aborted) controller.abort(reason);
     return aborted.length;
   }
