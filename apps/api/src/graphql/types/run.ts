@@ -50,7 +50,11 @@ export class StepRun {
     description: 'The item index: of an iteration, or of the innermost iteration a step runs in.',
   })
   iteration!: number | null;
-  @Field(() => String) status!: string;
+  @Field(() => String, {
+    description:
+      'running (a call in flight for more than a second, or a branch or iteration still going), waiting, retrying, pending (an iteration not started yet), succeeded, failed or cancelled.',
+  })
+  status!: string;
   @Field(() => Int, { description: 'Attempts made so far.' }) attempt!: number;
   @Field(() => [StepAttempt]) attempts!: StepAttempt[];
   @Field(() => GraphQLJSON, { nullable: true }) output!: unknown;
