@@ -14,9 +14,10 @@ export interface ExecutorCall {
   input: unknown;
   /**
    * Aborted, with a StepFailure as its reason, when the step times out (TIMEOUT), the run passes
-   * its deadline (DEADLINE_EXCEEDED) or the run stops while the call is in flight (RUN_ENDED:
-   * cancelled, failed by another branch, its parent ended). The step fails at once either way;
-   * an executor that honours the signal also stops its own work.
+   * its deadline (DEADLINE_EXCEEDED), the run stops while the call is in flight (RUN_ENDED:
+   * cancelled, failed by another branch, its parent ended) or the parallel or map step around the
+   * call settles without it (BRANCH_ENDED). The step fails at once either way; an executor that
+   * honours the signal also stops its own work.
    */
   signal: AbortSignal;
   /** The run's deadline. */
