@@ -442,9 +442,10 @@ function deadlineExceeded(stepId: string): StepFailure {
 }
 
 /**
- * The call's result, unless the step's timeout or the run's deadline comes first, or the run
- * stops (its controller aborted by InFlightCalls): then the call's signal aborts and the step
- * fails at once with TIMEOUT, DEADLINE_EXCEEDED or RUN_ENDED, giving its worker slot back.
+ * The call's result, unless the step's timeout or the run's deadline comes first, or the run or
+ * the branch around the call stops (its controller aborted by InFlightCalls): then the call's
+ * signal aborts and the step fails at once with TIMEOUT, DEADLINE_EXCEEDED, RUN_ENDED or
+ * BRANCH_ENDED, giving its worker slot back.
  */
 async function raceCall(
   pending: Promise<ExecutorResult>,
