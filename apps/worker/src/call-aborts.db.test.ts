@@ -1,4 +1,11 @@
-import { cancelRun, ExecutorRegistry, getRun, StepFailure, startRun } from '@roster/engine';
+import {
+  cancelRun,
+  ExecutorRegistry,
+  getRun,
+  StepFailure,
+  startRun,
+  WorkerStopping,
+} from '@roster/engine';
 import { createTenant, createTestDatabase } from '@roster/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkflow, runReaching, waitFor } from '../test/fixtures.js';
@@ -11,6 +18,8 @@ const db = await createTestDatabase();
 const tenant = await createTenant(db.ownerPool, 'Aborts');
 
 interface Call {
+  attempt: number;
+  idempotencyKey: string;
   startedAt: number;
   abortedAt?: number;
   reason?: unknown;
@@ -18,14 +27,25 @@ interface Call {
 /** The `hang` calls by run: each waits for its signal (or 30 s) and records how it ended. */
 const calls = new Map<string, Call>();
 const failedOnce = new Set<string>();
+/** The calls of `hangOnce` steps after their first, by run. */
+const again = new Map<string, { attempt: number; idempotencyKey: string }>();
 const executors = new ExecutorRegistry().registerConnector(async (call) => {
   // `flaky`: the first attempt fails at once (retryable), the next ones hang.
   if (call.step.action === 'flaky' && !failedOnce.has(call.runId)) {
     failedOnce.add(call.runId);
     throw new StepFailure('RATE_LIMITED', 'try again');
   }
-  if (call.step.action !== 'hang' && call.step.action !== 'flaky') return { output: { ok: true } };
-  const entry: Call = { startedAt: Date.now() };
+  // `hangOnce`: the first call of a run hangs, the next ones return (see `again`).
+  if (call.step.action === 'hangOnce' && calls.has(call.runId)) {
+    again.set(call.runId, { attempt: call.attempt, idempotencyKey: call.idempotencyKey });
+    return { output: { ok: true } };
+  }
+  if (!['hang', 'flaky', 'hangOnce'].includes(call.step.action)) return { output: { ok: true } };
+  const entry: Call = {
+    attempt: call.attempt,
+    idempotencyKey: call.idempotencyKey,
+    startedAt: Date.now(),
+  };
   calls.set(call.runId, entry);
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, 30_000);
@@ -48,6 +68,8 @@ beforeAll(async () => {
     executors,
     concurrency: 2,
     pollIntervalMs: 100,
+    // The last test stops this pool with a call in flight.
+    stopGraceMs: 500,
   });
 });
 afterAll(async () => {
@@ -305,5 +327,44 @@ describe('calls in flight when their run stops', () => {
     // And it hears the next stop as before.
     await cancelRun(db.appPool, tenant.id, held);
     expect((await callAborted(held)).reason).toMatchObject({ code: 'RUN_ENDED' });
+  });
+  // Last: it stops the shared worker pool.
+  it('a worker that stops aborts its calls after the grace period, and another runs them again', async () => {
+    const wf = await createWorkflow(db.ownerPool, tenant.id, {
+      start: 'call',
+      steps: {
+        call: {
+          type: 'connector',
+          connector: 'test',
+          action: 'hangOnce',
+          timeout: '30s',
+          end: true,
+        },
+      },
+    });
+    const { runId } = await startRun(db.appPool, tenant.id, { workflowId: wf });
+    const first = await callStarted(runId);
+    const stopAt = Date.now();
+    await worker.stop();
+    // The call held the stop for the 500 ms grace period only, not for its 30 s.
+    expect(Date.now() - stopAt).toBeLessThan(5_000);
+    expect(first.abortedAt).toBeDefined();
+    expect(first.reason).toBeInstanceOf(WorkerStopping);
+    // The stop is not the step's failure: the run still runs, with no attempt recorded.
+    const meanwhile = await getRun(db.appPool, tenant.id, runId);
+    expect(meanwhile.status).toBe('running');
+    expect(meanwhile.steps.flatMap((s) => s.attempts)).toEqual([]);
+
+    const next = await runWorkerPool({ appUrl: db.appUrl, executors, pollIntervalMs: 100 });
+    try {
+      expect(await settled(runId, 15_000)).toMatchObject({ status: 'succeeded' });
+      // The same attempt, with the same idempotency key, as after a crash.
+      expect(again.get(runId)).toEqual({
+        attempt: first.attempt,
+        idempotencyKey: first.idempotencyKey,
+      });
+    } finally {
+      await next.stop();
+    }
   });
 });

@@ -9,6 +9,7 @@ import {
   STEP_TASK,
   sweepAdmissions,
   sweepDeadlines,
+  WorkerStopping,
 } from '@roster/engine';
 import { run, type WorkerEvents } from 'graphile-worker';
 import { type AuditTaskOptions, auditCrontab, auditTasks } from './audit-tasks.js';
@@ -47,6 +48,12 @@ export interface WorkerPoolOptions extends EngineOptions {
    * pool), up to 20 steps or 250 ms per task. Saves a fetch, and its commit, per step. Default true.
    */
   inlineSteps?: boolean;
+  /**
+   * How long `stop()` lets calls in flight finish. Past it they are aborted, and their jobs run
+   * again on a worker that is up (same attempt and idempotency key), so a deploy does not wait
+   * for a slow vendor. Default 10 000 ms.
+   */
+  stopGraceMs?: number;
   /** The audit signing key: given, this pool runs the hourly seal and audit exports. */
   audit?: AuditTaskOptions;
 }
@@ -161,7 +168,10 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<Running
     if (stopped) return;
     stopped = true;
     for (const t of timers) clearInterval(t);
+    const graceMs = options.stopGraceMs ?? 10_000;
+    const late = setTimeout(() => inFlight.stopAll(new WorkerStopping(graceMs)), graceMs);
     await runner.stop().catch(() => {});
+    clearTimeout(late);
     // Only now: a run cancelled while the pool drains still stops its calls.
     await runStops.close();
     // graphile-worker 0.17.3 cannot hand back jobs its local queue had fetched but not started

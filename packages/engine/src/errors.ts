@@ -52,3 +52,17 @@ export class StepFailure extends Error {
     this.name = 'StepFailure';
   }
 }
+
+/**
+ * The reason a call is aborted when its worker stops before the call returns. It is not the
+ * step's failure: the step runner rethrows it, graphile-worker fails the job, and the job runs
+ * again on a worker that is up, with the same attempt and idempotency key, as after a crash.
+ */
+export class WorkerStopping extends Error {
+  constructor(graceMs: number) {
+    super(
+      `The worker stopped while this call was in flight (still running ${graceMs} ms after the stop); the step runs again on another worker.`,
+    );
+    this.name = 'WorkerStopping';
+  }
+}

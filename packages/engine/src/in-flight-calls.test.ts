@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StepFailure } from './errors.js';
+import { StepFailure, WorkerStopping } from './errors.js';
 import { InFlightCalls, parseRunStop } from './in-flight-calls.js';
 
 const T = '0f9e6b2a-4f8e-4b55-9a57-1f3d2e8c7b10';
@@ -70,6 +70,16 @@ describe('InFlightCalls', () => {
       false,
     ]);
     expect(inFork.signal.reason).toMatchObject({ code: 'BRANCH_ENDED', options: { fatal: true } });
+  });
+
+  it('aborts every call of every run when the worker stops', () => {
+    const calls = new InFlightCalls();
+    const [a, b] = [new AbortController(), new AbortController()];
+    calls.track(T, R1, a, ['fork']);
+    calls.track(T, R2, b);
+    const reason = new WorkerStopping(500);
+    expect(calls.stopAll(reason)).toBe(2);
+    expect([a.signal.reason, b.signal.reason]).toEqual([reason, reason]);
   });
 
   it('forgets a call once it settles, and the run once it has none', () => {

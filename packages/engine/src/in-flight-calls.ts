@@ -83,6 +83,18 @@ export class InFlightCalls {
     return aborted.length;
   }
 
+  /** Aborts every call in flight with `reason` (a worker that stops: WorkerStopping). */
+  stopAll(reason: Error): number {
+    let aborted = 0;
+    for (const calls of this.byRun.values()) {
+      for (const controller of calls.keys()) {
+        controller.abort(reason);
+        aborted++;
+      }
+    }
+    return aborted;
+  }
+
   /** The runs with calls in flight, to check after notifications may have been missed. */
   runs(): Array<{ tenantId: string; runId: string }> {
     return [...this.byRun.keys()].map((key) => {

@@ -23,7 +23,7 @@ export {
   JOB_MAX_ATTEMPTS,
   MAX_RUNS_PER_CALL,
 } from './engine-options.js';
-export { EngineError, type EngineErrorCode, StepFailure } from './errors.js';
+export { EngineError, type EngineErrorCode, StepFailure, WorkerStopping } from './errors.js';
 export {
   type ConnectorExecutor,
   type DecisionExecutor,

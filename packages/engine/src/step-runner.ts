@@ -10,7 +10,7 @@ import { type Pool, withTenant } from '@roster/db';
 import { childEnded, startChildRun } from './child-runs.js';
 import { type DefinitionCache, loadDefinition, sharedDefinitions } from './definitions.js';
 import type { EngineOptions } from './engine-options.js';
-import { StepFailure } from './errors.js';
+import { StepFailure, WorkerStopping } from './errors.js';
 import type { ExecutorRegistry, ExecutorResult } from './executors.js';
 import { evaluate } from './expressions.js';
 import { startMap, startParallel } from './fan-out.js';
@@ -275,6 +275,8 @@ export function createStepRunner(
     try {
       return await execute(base, step, context, frames, deps);
     } catch (err) {
+      // Not the step's failure: the job runs again elsewhere (see WorkerStopping).
+      if (err instanceof WorkerStopping) throw err;
       const failure =
         err instanceof StepFailure
           ? err
