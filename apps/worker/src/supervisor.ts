@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { createPool } from '@roster/db';
 import { installWorkerSchema } from '@roster/engine';
 import { forget, unlockPools } from './heartbeat.js';
+import { STOP_GRACE_MS } from './worker-pool.js';
 import type { WorkerProcessOptions } from './worker-process.js';
 
 export interface StartWorkersOptions extends WorkerProcessOptions {
@@ -13,7 +14,11 @@ export interface StartWorkersOptions extends WorkerProcessOptions {
    * any process starts, for databases migrated without `afterMigrate: installWorkerSchema`.
    */
   ownerUrl?: string;
-  /** How long stop() waits for a process to finish its jobs after SIGTERM before SIGKILL. Default 10 s. */
+  /**
+   * How long stop() waits for a process to finish its jobs after SIGTERM before SIGKILL. Default:
+   * the processes' `stopGraceMs` (5 s unless given) plus 5 s, so they can abort their late calls
+   * and hand the jobs back themselves.
+   */
   stopTimeoutMs?: number;
   /** Log lines (process exits, restarts). Default: none. */
   log?: (line: string) => void;
@@ -64,7 +69,13 @@ const ENTRY = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
  * itself when the supervisor goes away (IPC disconnect), so none is left orphaned.
  */
 export function startWorkers(options: StartWorkersOptions): Workers {
-  const { count, log = () => {}, ownerUrl, stopTimeoutMs = 10_000, ...processOptions } = options;
+  const {
+    count,
+    log = () => {},
+    ownerUrl,
+    stopTimeoutMs = (options.stopGraceMs ?? STOP_GRACE_MS) + 5000,
+    ...processOptions
+  } = options;
   const pool = createPool(options.appUrl, { max: 1, applicationName: 'roster-supervisor' });
   const slots: Slot[] = [];
   const deaths: WorkerDeath[] = [];

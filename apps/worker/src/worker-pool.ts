@@ -22,6 +22,9 @@ import { listenForRunStops } from './run-stop-listener.js';
 import { rosterStep } from './tasks/roster_step.js';
 import { TRIGGER_CRONTAB, triggerTasks } from './trigger-tasks.js';
 
+/** How long stop() lets calls in flight finish, unless told otherwise. */
+export const STOP_GRACE_MS = 5000;
+
 export interface WorkerPoolOptions extends EngineOptions {
   /** roster_app URL. */
   appUrl: string;
@@ -51,7 +54,7 @@ export interface WorkerPoolOptions extends EngineOptions {
   /**
    * How long `stop()` lets calls in flight finish. Past it they are aborted, and their jobs run
    * again on a worker that is up (same attempt and idempotency key), so a deploy does not wait
-   * for a slow vendor. Default 10 000 ms.
+   * for a slow vendor. Default 5000 ms (graphile-worker's own default for aborting its tasks).
    */
   stopGraceMs?: number;
   /** The audit signing key: given, this pool runs the hourly seal and audit exports. */
@@ -168,7 +171,7 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<Running
     if (stopped) return;
     stopped = true;
     for (const t of timers) clearInterval(t);
-    const graceMs = options.stopGraceMs ?? 10_000;
+    const graceMs = options.stopGraceMs ?? STOP_GRACE_MS;
     const late = setTimeout(() => inFlight.stopAll(new WorkerStopping(graceMs)), graceMs);
     await runner.stop().catch(() => {});
     clearTimeout(late);

@@ -14,6 +14,8 @@ export interface WorkerProcessOptions {
   appUrl: string;
   concurrency?: number;
   maxRunsPerTenant?: number;
+  /** How long stop() lets calls in flight finish before aborting them (runWorkerPool). */
+  stopGraceMs?: number;
   pollIntervalMs?: number;
   heartbeatMs?: number;
   sweepMs?: number;

@@ -44,6 +44,16 @@ describe('loadConfig', () => {
     }
   });
 
+  it("reads a stopping worker's grace for calls in flight (5 s by default) and refuses a negative one", () => {
+    expect(loadConfig({}).ROSTER_WORKER_STOP_GRACE_MS).toBe(5000);
+    expect(loadConfig({ ROSTER_WORKER_STOP_GRACE_MS: '0' }).ROSTER_WORKER_STOP_GRACE_MS).toBe(0);
+    for (const bad of ['-1', '1.5', 'soon', '600001']) {
+      expect(() => loadConfig({ ROSTER_WORKER_STOP_GRACE_MS: bad })).toThrow(
+        /ROSTER_WORKER_STOP_GRACE_MS/,
+      );
+    }
+  });
+
   it('reads the egress allow-list as a list (empty by default) and refuses malformed entries', () => {
     expect(loadConfig({}).ROSTER_EGRESS_ALLOW).toEqual([]);
     expect(

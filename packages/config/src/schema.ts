@@ -110,6 +110,11 @@ export const configSchema = z.object({
    * start oldest first as slots free (a flooding tenant cannot crowd out the others).
    */
   ROSTER_MAX_RUNS_PER_TENANT: z.coerce.number().int().min(1).max(100_000).default(100),
+  /**
+   * How long a stopping worker process lets its connector calls in flight finish. Past it they are
+   * aborted and their steps run again on a worker that is up (same attempt and idempotency key).
+   */
+  ROSTER_WORKER_STOP_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
   /** Port of the inbound SMTP listener (e-mail triggers), on API_HOST. 0 turns it off. */
   ROSTER_INBOUND_SMTP_PORT: z.coerce.number().int().min(0).max(65_535).default(2525),
   /** Domain of e-mail trigger addresses (`<local part>@<domain>`); its MX should point here. */

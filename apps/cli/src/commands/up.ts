@@ -66,6 +66,7 @@ export async function up(config: Config, { say, exit, workers = 1 }: UpOptions):
         executorModule: ROSTER_EXECUTORS_MODULE,
         callbacks: { allow: config.ROSTER_EGRESS_ALLOW },
         maxRunsPerTenant: config.ROSTER_MAX_RUNS_PER_TENANT,
+        stopGraceMs: config.ROSTER_WORKER_STOP_GRACE_MS,
         audit: { signingKey: auditKey.privateKeyPem },
         log: (line) => logger.info(line),
       });
