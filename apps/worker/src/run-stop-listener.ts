@@ -59,7 +59,9 @@ export async function listenForRunStops(
       lost(next);
       throw err;
     }
-    if (again) await stopMissedRuns(pool, calls);
+    // Listening again is what matters: a failed catch-up must not make it reconnect (and leak
+    // this connection); those calls then end by their own timeout.
+    if (again) await stopMissedRuns(pool, calls).catch(() => {});
   };
 
   await connect(false).catch(() => schedule());
