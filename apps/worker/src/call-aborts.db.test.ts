@@ -2,6 +2,7 @@ import {
   cancelRun,
   ExecutorRegistry,
   getRun,
+  markStepRunning,
   StepFailure,
   startRun,
   WorkerStopping,
@@ -34,6 +35,11 @@ const executors = new ExecutorRegistry().registerConnector(async (call) => {
   if (call.step.action === 'flaky' && !failedOnce.has(call.runId)) {
     failedOnce.add(call.runId);
     throw new StepFailure('RATE_LIMITED', 'try again');
+  }
+  // `sleep`: returns after `input.ms`.
+  if (call.step.action === 'sleep') {
+    await new Promise((resolve) => setTimeout(resolve, (call.input as { ms: number }).ms));
+    return { output: { slept: true } };
   }
   // `hangOnce`: the first call of a run hangs, the next ones return (see `again`).
   if (call.step.action === 'hangOnce' && calls.has(call.runId)) {
@@ -328,6 +334,62 @@ describe('calls in flight when their run stops', () => {
     await cancelRun(db.appPool, tenant.id, held);
     expect((await callAborted(held)).reason).toMatchObject({ code: 'RUN_ENDED' });
   });
+  it("marks a step running only over an earlier attempt's or generation's row, and only while its run runs", async () => {
+    const wf = await createWorkflow(db.ownerPool, tenant.id, {
+      start: 'pause',
+      steps: { pause: { type: 'wait', duration: '1h', end: true } },
+    });
+    const { runId } = await startRun(db.appPool, tenant.id, { workflowId: wf });
+    await runReaching(db.appPool, tenant.id, runId, { statuses: ['waiting'] });
+    const mark = (stepKey: string, attempt: number, generation = 0) =>
+      markStepRunning(db.appPool, {
+        tenantId: tenant.id,
+        runId,
+        stepKey,
+        attempt,
+        generation,
+        startedAt: new Date(),
+      });
+    const row = async (stepKey: string) =>
+      (
+        await db.ownerPool.query(
+          'SELECT status, attempt, generation, output, attempts FROM step_runs WHERE run_id = $1 AND step_id = $2',
+          [runId, stepKey],
+        )
+      ).rows[0];
+    const put = (stepKey: string, status: string, attempt: number, output: unknown = null) =>
+      db.ownerPool.query(
+        `INSERT INTO step_runs (tenant_id, run_id, step_id, status, attempt, generation, output, attempts)
+         VALUES ($1, $2, $3, $4, $5, 0, $6, '[{"attempt":1,"code":"RATE_LIMITED"}]')`,
+        [tenant.id, runId, stepKey, status, attempt, JSON.stringify(output)],
+      );
+
+    // What the step's own transition recorded for this attempt stays: a mark that lost the race.
+    expect(await mark('pause', 1)).toBe(false);
+    expect(await row('pause')).toMatchObject({ status: 'waiting', attempt: 1 });
+    await put('done', 'succeeded', 1, { ok: true });
+    expect(await mark('done', 1)).toBe(false);
+    expect(await row('done')).toMatchObject({ status: 'succeeded', output: { ok: true } });
+    // A later attempt after a retryable failure: running, with the failure kept in its history.
+    await put('flaky', 'retrying', 1);
+    expect(await mark('flaky', 2)).toBe(true);
+    expect(await row('flaky')).toMatchObject({
+      status: 'running',
+      attempt: 2,
+      attempts: [{ code: 'RATE_LIMITED' }],
+    });
+    // A step of a retried run (a later generation) over its failed row; not the same generation.
+    await put('retried', 'failed', 1, { stale: true });
+    expect(await mark('retried', 1)).toBe(false);
+    await db.ownerPool.query('UPDATE runs SET generation = 1 WHERE id = $1', [runId]);
+    expect(await mark('retried', 1, 1)).toBe(true);
+    expect(await row('retried')).toMatchObject({ status: 'running', generation: 1, output: null });
+    // A run that has ended gets no running step.
+    await cancelRun(db.appPool, tenant.id, runId);
+    expect(await mark('late', 1, 1)).toBe(false);
+    expect(await row('late')).toBeUndefined();
+  });
+
   // Last: it stops the shared worker pool.
   it('a worker that stops aborts its calls after the grace period, and another runs them again', async () => {
     const wf = await createWorkflow(db.ownerPool, tenant.id, {

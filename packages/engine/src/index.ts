@@ -66,6 +66,7 @@ export {
   type StepTimelineEntry,
   type TimelineEntryKind,
 } from './run-presenter.js';
+export { markStepRunning, type RunningStep, SHOW_RUNNING_AFTER_MS } from './running-step.js';
 export {
   SCHEDULES_CRONTAB,
   SCHEDULES_TICK_TASK,
