@@ -84,17 +84,18 @@ afterAll(async () => {
 });
 
 const hang = { type: 'connector', connector: 'test', action: 'hang', timeout: '30s' } as const;
-const hanging = (definition: Record<string, unknown> = {}) =>
+/** A workflow of one connector step `call` running `action` (step and workflow fields added). */
+const oneCall = (
+  action: string,
+  step: Record<string, unknown> = {},
+  definition: Record<string, unknown> = {},
+) =>
   createWorkflow(db.ownerPool, tenant.id, {
     start: 'call',
-    steps: { call: { ...hang, end: true } },
+    steps: { call: { ...hang, action, ...step, end: true } },
     ...definition,
   });
-const quick = () =>
-  createWorkflow(db.ownerPool, tenant.id, {
-    start: 'call',
-    steps: { call: { type: 'connector', connector: 'test', action: 'quick', end: true } },
-  });
+const hanging = (definition: Record<string, unknown> = {}) => oneCall('hang', {}, definition);
 
 const callStarted = (runId: string) =>
   waitFor(async () => calls.get(runId), 10_000, `the call of run ${runId} to start`);
@@ -129,7 +130,9 @@ async function fillSlots(): Promise<string[]> {
 describe('calls in flight when their run stops', () => {
   it('aborts the call of a cancelled run and gives its slot to the next run', async () => {
     const [cancelled, held] = (await fillSlots()) as [string, string];
-    const { runId: next } = await startRun(db.appPool, tenant.id, { workflowId: await quick() });
+    const { runId: next } = await startRun(db.appPool, tenant.id, {
+      workflowId: await oneCall('quick'),
+    });
     await new Promise((resolve) => setTimeout(resolve, 300));
     // Both slots are held: the next run waits.
     expect((await getRun(db.appPool, tenant.id, next)).status).toBe('running');
@@ -190,18 +193,8 @@ describe('calls in flight when their run stops', () => {
   });
 
   it('shows the attempt in flight after a failed one, with the failed one in its history', async () => {
-    const wf = await createWorkflow(db.ownerPool, tenant.id, {
-      start: 'call',
-      steps: {
-        call: {
-          type: 'connector',
-          connector: 'test',
-          action: 'flaky',
-          timeout: '30s',
-          retry: { maxAttempts: 3, backoff: { initial: '50ms', jitter: 'none' } },
-          end: true,
-        },
-      },
+    const wf = await oneCall('flaky', {
+      retry: { maxAttempts: 3, backoff: { initial: '50ms', jitter: 'none' } },
     });
     const { runId } = await startRun(db.appPool, tenant.id, { workflowId: wf });
     const shown = await waitFor(
@@ -392,18 +385,7 @@ describe('calls in flight when their run stops', () => {
 
   // Last: it stops the shared worker pool.
   it('a worker that stops aborts its calls after the grace period, and another runs them again', async () => {
-    const wf = await createWorkflow(db.ownerPool, tenant.id, {
-      start: 'call',
-      steps: {
-        call: {
-          type: 'connector',
-          connector: 'test',
-          action: 'hangOnce',
-          timeout: '30s',
-          end: true,
-        },
-      },
-    });
+    const wf = await oneCall('hangOnce');
     const { runId } = await startRun(db.appPool, tenant.id, { workflowId: wf });
     const first = await callStarted(runId);
     const stopAt = Date.now();
