@@ -1,3 +1,4 @@
+import type { WorkflowDefinitionInput } from '@roster/core';
 import {
   cancelRun,
   ExecutorRegistry,
@@ -96,6 +97,32 @@ const oneCall = (
     ...definition,
   });
 const hanging = (definition: Record<string, unknown> = {}) => oneCall('hang', {}, definition);
+/**
+ * A parallel step `fork` whose branch `slow` hangs in its call while branch `other` waits 300 ms
+ * and then runs `then`; `fork` gets the fields in `fork` (default: it ends the run).
+ */
+const forkWithSlowBranch = (
+  then: WorkflowDefinitionInput['steps'][string],
+  fork: Record<string, unknown> = { end: true },
+  steps: Record<string, unknown> = {},
+) =>
+  createWorkflow(db.ownerPool, tenant.id, {
+    start: 'fork',
+    steps: {
+      fork: {
+        type: 'parallel',
+        branches: {
+          slow: { start: 'call', steps: { call: { ...hang, end: true } } },
+          other: {
+            start: 'pause',
+            steps: { pause: { type: 'wait', duration: '300ms', next: 'then' }, then },
+          },
+        },
+        ...fork,
+      },
+      ...steps,
+    },
+  });
 
 const callStarted = (runId: string) =>
   waitFor(async () => calls.get(runId), 10_000, `the call of run ${runId} to start`);
@@ -213,25 +240,7 @@ describe('calls in flight when their run stops', () => {
   });
 
   it('aborts the call of one branch when another branch fails the run', async () => {
-    const wf = await createWorkflow(db.ownerPool, tenant.id, {
-      start: 'fork',
-      steps: {
-        fork: {
-          type: 'parallel',
-          branches: {
-            slow: { start: 'call', steps: { call: { ...hang, end: true } } },
-            broken: {
-              start: 'pause',
-              steps: {
-                pause: { type: 'wait', duration: '300ms', next: 'fail' },
-                fail: { type: 'fail', error: 'BRANCH_BROKE' },
-              },
-            },
-          },
-          end: true,
-        },
-      },
-    });
+    const wf = await forkWithSlowBranch({ type: 'fail', error: 'BRANCH_BROKE' });
     const { runId } = await startRun(db.appPool, tenant.id, { workflowId: wf });
     const call = await callAborted(runId, 5_000);
     expect(call.reason).toMatchObject({ code: 'RUN_ENDED' });
@@ -239,27 +248,11 @@ describe('calls in flight when their run stops', () => {
   });
 
   it('aborts the calls of the branches a parallel step leaves behind, and the run goes on', async () => {
-    const wf = await createWorkflow(db.ownerPool, tenant.id, {
-      start: 'fork',
-      steps: {
-        fork: {
-          type: 'parallel',
-          join: 'any',
-          branches: {
-            slow: { start: 'call', steps: { call: { ...hang, end: true } } },
-            fast: {
-              start: 'pause',
-              steps: {
-                pause: { type: 'wait', duration: '300ms', next: 'done' },
-                done: { type: 'transform', value: '"fast"', end: true },
-              },
-            },
-          },
-          next: 'after',
-        },
-        after: { type: 'transform', value: '"after"', end: true },
-      },
-    });
+    const wf = await forkWithSlowBranch(
+      { type: 'transform', value: '"fast"', end: true },
+      { join: 'any', next: 'after' },
+      { after: { type: 'transform', value: '"after"', end: true } },
+    );
     const { runId } = await startRun(db.appPool, tenant.id, { workflowId: wf });
     await callStarted(runId);
     const call = await callAborted(runId, 5_000);
