@@ -124,6 +124,13 @@ const forkWithSlowBranch = (
     },
   });
 
+/** The backends LISTENing for stops: the worker pool's listener connection. */
+const listenerPids = async () =>
+  (
+    await db.ownerPool.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN roster_run_stopped'`,
+    )
+  ).rows.map((r) => r.pid);
 const callStarted = (runId: string) =>
   waitFor(async () => calls.get(runId), 10_000, `the call of run ${runId} to start`);
 const callAborted = (runId: string, timeoutMs = 3_000) =>
@@ -294,12 +301,6 @@ describe('calls in flight when their run stops', () => {
   });
 
   it('stops calls of runs cancelled while its connection was down, once it reconnects', async () => {
-    const listenerPids = async () =>
-      (
-        await db.ownerPool.query<{ pid: number }>(
-          `SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN roster_run_stopped'`,
-        )
-      ).rows.map((r) => r.pid);
     const [first] = await listenerPids();
     expect(first).toBeDefined();
     const [cancelled, held] = (await fillSlots()) as [string, string];
@@ -319,6 +320,27 @@ describe('calls in flight when their run stops', () => {
     // And it hears the next stop as before.
     await cancelRun(db.appPool, tenant.id, held);
     expect((await callAborted(held)).reason).toMatchObject({ code: 'RUN_ENDED' });
+  });
+
+  it('stops the call of a branch cut while its connection was down, once it reconnects', async () => {
+    const [first] = await waitFor(async () => {
+      const pids = await listenerPids();
+      return pids.length === 1 ? pids : undefined;
+    });
+    const wf = await forkWithSlowBranch(
+      { type: 'transform', value: '"fast"', end: true },
+      { join: 'any', next: 'after' },
+      { after: { type: 'transform', value: '"after"', end: true } },
+    );
+    const { runId } = await startRun(db.appPool, tenant.id, { workflowId: wf });
+    await callStarted(runId);
+    // Gone before the other branch ends (300 ms in) and cuts this one; back about 1 s later.
+    await db.ownerPool.query('SELECT pg_terminate_backend($1)', [first]);
+    const call = await callAborted(runId, 5_000);
+    expect(call.reason).toMatchObject({ code: 'BRANCH_ENDED' });
+    expect(await settled(runId)).toMatchObject({ status: 'succeeded', output: 'after' });
+    const [now] = await listenerPids();
+    expect(now).not.toBe(first);
   });
   it("marks a step running only over an earlier attempt's or generation's row, and only while its run runs", async () => {
     const wf = await createWorkflow(db.ownerPool, tenant.id, {

@@ -6,10 +6,11 @@ export interface RunStopListener {
 }
 
 /**
- * LISTENs for runs that stop while running (migration 0040) on one connection of `pool` and
- * aborts their calls in flight in this worker. When the connection drops (Postgres restarted) it
- * reconnects every `retryMs`, then checks the runs of the calls still in flight, since their
- * notifications may have come while it was away.
+ * LISTENs for runs that stop while running (migration 0040) and for branches that are cut
+ * (flow-commit's stopFanOut) on one connection of `pool`, and aborts their calls in flight in
+ * this worker. When the connection drops (Postgres restarted) it reconnects every `retryMs`,
+ * then checks the runs and branches of the calls still in flight, since their notifications may
+ * have come while it was away.
  */
 export async function listenForRunStops(
   pool: Pool,
@@ -79,20 +80,34 @@ export async function listenForRunStops(
   };
 }
 
-/** Aborts the calls of runs that stopped while no notification could arrive. */
+/**
+ * Aborts the calls of runs that stopped, and of branches and iterations that ended (cut by their
+ * parallel or map step), while no notification could arrive. One query per tenant.
+ */
 async function stopMissedRuns(pool: Pool, calls: InFlightCalls): Promise<void> {
-  const byTenant = new Map<string, string[]>();
-  for (const { tenantId, runId } of calls.runs()) {
-    byTenant.set(tenantId, [...(byTenant.get(tenantId) ?? []), runId]);
+  const byTenant = new Map<string, { runIds: string[]; markers: Set<string> }>();
+  for (const { tenantId, runId, markers } of calls.runs()) {
+    const entry = byTenant.get(tenantId) ?? { runIds: [], markers: new Set<string>() };
+    entry.runIds.push(runId);
+    for (const marker of markers) entry.markers.add(marker);
+    byTenant.set(tenantId, entry);
   }
-  for (const [tenantId, runIds] of byTenant) {
+  for (const [tenantId, { runIds, markers }] of byTenant) {
     const { rows } = await withTenant(pool, tenantId, ({ client }) =>
-      client.query<{ id: string; status: string }>(
-        `SELECT id, status FROM runs WHERE tenant_id = $1 AND id = ANY($2::uuid[])
-            AND status IN ('cancelled', 'failed', 'dead_lettered')`,
-        [tenantId, runIds],
+      client.query<{ run_id: string; status: string; marker: string | null }>(
+        `SELECT id AS run_id, status, NULL AS marker FROM runs
+          WHERE tenant_id = $1 AND id = ANY($2::uuid[])
+            AND status IN ('cancelled', 'failed', 'dead_lettered')
+         UNION ALL
+         SELECT run_id, status, step_id FROM step_runs
+          WHERE tenant_id = $1 AND run_id = ANY($2::uuid[]) AND step_id = ANY($3::text[])
+            AND status NOT IN ('running', 'pending')`,
+        [tenantId, runIds, [...markers]],
       ),
     );
-    for (const row of rows) calls.stop({ tenantId, runId: row.id, status: row.status });
+    for (const row of rows) {
+      if (row.marker === null) calls.stop({ tenantId, runId: row.run_id, status: row.status });
+      else calls.stopBranch(tenantId, row.run_id, row.marker);
+    }
   }
 }

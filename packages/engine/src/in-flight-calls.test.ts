@@ -59,9 +59,9 @@ describe('InFlightCalls', () => {
       new AbortController(),
     ];
     calls.track(T, R1, top);
-    calls.track(T, R1, inFork, ['fork']);
-    calls.track(T, R1, nested, ['each@1', 'fork']);
-    calls.track(T, R1, other, ['each']);
+    calls.track(T, R1, inFork, ['fork#a']);
+    calls.track(T, R1, nested, ['each@1#0', 'fork#b']);
+    calls.track(T, R1, other, ['each#2']);
     expect(calls.stop({ tenantId: T, runId: R1, status: 'cut', scope: 'fork' })).toBe(2);
     expect([top, inFork, nested, other].map((c) => c.signal.aborted)).toEqual([
       false,
@@ -72,10 +72,29 @@ describe('InFlightCalls', () => {
     expect(inFork.signal.reason).toMatchObject({ code: 'BRANCH_ENDED', options: { fatal: true } });
   });
 
+  it('aborts only the calls inside one ended branch when asked by its marker', () => {
+    const calls = new InFlightCalls();
+    const [inA, inB, nested] = [
+      new AbortController(),
+      new AbortController(),
+      new AbortController(),
+    ];
+    calls.track(T, R1, inA, ['fork#a']);
+    calls.track(T, R1, inB, ['fork#b']);
+    calls.track(T, R1, nested, ['each@1#0', 'fork#a']);
+    expect(calls.runs()).toEqual([
+      { tenantId: T, runId: R1, markers: ['fork#a', 'fork#b', 'each@1#0'] },
+    ]);
+    expect(calls.stopBranch(T, R1, 'fork#a')).toBe(2);
+    expect([inA, inB, nested].map((c) => c.signal.aborted)).toEqual([true, false, true]);
+    expect(inA.signal.reason).toMatchObject({ code: 'BRANCH_ENDED' });
+    expect((inA.signal.reason as Error).message).toContain('"fork"');
+  });
+
   it('aborts every call of every run when the worker stops', () => {
     const calls = new InFlightCalls();
     const [a, b] = [new AbortController(), new AbortController()];
-    calls.track(T, R1, a, ['fork']);
+    calls.track(T, R1, a, ['fork#a']);
     calls.track(T, R2, b);
     const reason = new WorkerStopping(500);
     expect(calls.stopAll(reason)).toBe(2);
@@ -90,7 +109,7 @@ describe('InFlightCalls', () => {
     untrack();
     expect(calls.stop({ tenantId: T, runId: R1, status: 'failed' })).toBe(0);
     expect(first.signal.aborted).toBe(false);
-    expect(calls.runs()).toEqual([{ tenantId: T, runId: R2 }]);
+    expect(calls.runs()).toEqual([{ tenantId: T, runId: R2, markers: [] }]);
     untrackOther();
     expect(calls.runs()).toEqual([]);
   });

@@ -24,25 +24,29 @@ export function parseRunStop(payload: string | undefined): RunStop | undefined {
   return scope === undefined ? { tenantId, runId, status } : undefined;
 }
 
+/** The parallel or map step of a branch or iteration marker (`fork#a` → `fork`, `each@1#3` → `each@1`). */
+const ownerOf = (marker: string) => marker.slice(0, marker.indexOf('#'));
+
 /**
  * The connector and decision calls this worker has in flight, by run, so that a run that stops
- * (cancelled, failed by its deadline or by another branch, its parent ended) stops its calls at
- * once: their `signal` aborts and the step gives its worker slot back, where the call would
- * otherwise hold the slot until it returned or timed out.
+ * (cancelled, failed by its deadline or by another branch, its parent ended) or a branch that is
+ * cut stops its calls at once: their `signal` aborts and the step gives its worker slot back,
+ * where the call would otherwise hold the slot until it returned or timed out.
  */
 export class InFlightCalls {
-  /** By run: each call's controller, with the keys of the parallel or map steps around it. */
+  /** By run: each call's controller, with the markers of the branches and iterations around it. */
   private readonly byRun = new Map<string, Map<AbortController, readonly string[]>>();
 
   /**
-   * Tracks `controller` for the run until the returned function is called. `owners`: the keys of
-   * the parallel and map steps the call runs inside (none at the top level).
+   * Tracks `controller` for the run until the returned function is called. `markers`: the
+   * markers (`<parallel or map step key>#<branch or index>`) of the branches and iterations the
+   * call runs inside (none at the top level).
    */
   track(
     tenantId: string,
     runId: string,
     controller: AbortController,
-    owners: readonly string[] = [],
+    markers: readonly string[] = [],
   ): () => void {
     const key = `${tenantId}:${runId}`;
     let calls = this.byRun.get(key);
@@ -50,7 +54,7 @@ export class InFlightCalls {
       calls = new Map();
       this.byRun.set(key, calls);
     }
-    calls.set(controller, owners);
+    calls.set(controller, markers);
     return () => {
       calls.delete(controller);
       if (calls.size === 0 && this.byRun.get(key) === calls) this.byRun.delete(key);
@@ -62,25 +66,30 @@ export class InFlightCalls {
    * fatal RUN_ENDED or BRANCH_ENDED failure as the reason; returns how many it aborted.
    */
   stop({ tenantId, runId, status, scope }: RunStop): number {
-    const calls = this.byRun.get(`${tenantId}:${runId}`);
-    if (!calls) return 0;
-    const reason =
-      scope === undefined
-        ? new StepFailure(
-            'RUN_ENDED',
-            `The run ended (${status}) while this call was in flight; the call was aborted.`,
-            { fatal: true },
-          )
-        : new StepFailure(
-            'BRANCH_ENDED',
-            `Step "${scope}" settled while this call was in flight in one of its branches or iterations; the call was aborted.`,
-            { fatal: true },
-          );
-    const aborted = [...calls]
-      .filter(([, owners]) => scope === undefined || owners.includes(scope))
-      .map(([controller]) => controller);
-    for (const controller of aborted) controller.abort(reason);
-    return aborted.length;
+    if (scope === undefined) {
+      const reason = new StepFailure(
+        'RUN_ENDED',
+        `The run ended (${status}) while this call was in flight; the call was aborted.`,
+        { fatal: true },
+      );
+      return this.abort(tenantId, runId, () => true, reason);
+    }
+    return this.abort(
+      tenantId,
+      runId,
+      (markers) => markers.some((marker) => ownerOf(marker) === scope),
+      branchEnded(scope),
+    );
+  }
+
+  /** Aborts the run's calls inside one branch or iteration (`marker`), which has ended. */
+  stopBranch(tenantId: string, runId: string, marker: string): number {
+    return this.abort(
+      tenantId,
+      runId,
+      (markers) => markers.includes(marker),
+      branchEnded(ownerOf(marker)),
+    );
   }
 
   /** Aborts every call in flight with `reason` (a worker that stops: WorkerStopping). */
@@ -95,11 +104,35 @@ export class InFlightCalls {
     return aborted;
   }
 
-  /** The runs with calls in flight, to check after notifications may have been missed. */
-  runs(): Array<{ tenantId: string; runId: string }> {
-    return [...this.byRun.keys()].map((key) => {
+  /**
+   * The runs with calls in flight, each with the markers its calls run inside, to check after
+   * notifications may have been missed.
+   */
+  runs(): Array<{ tenantId: string; runId: string; markers: string[] }> {
+    return [...this.byRun.entries()].map(([key, calls]) => {
       const [tenantId = '', runId = ''] = key.split(':');
-      return { tenantId, runId };
+      return { tenantId, runId, markers: [...new Set([...calls.values()].flat())] };
     });
   }
+
+  private abort(
+    tenantId: string,
+    runId: string,
+    inside: (markers: readonly string[]) => boolean,
+    reason: Error,
+  ): number {
+    const calls = this.byRun.get(`${tenantId}:${runId}`);
+    if (!calls) return 0;
+    const aborted = [...calls].filter(([, markers]) => inside(markers)).map(([c]) => c);
+    for (const controller of aborted) controller.abort(reason);
+    return aborted.length;
+  }
+}
+
+function branchEnded(owner: string): StepFailure {
+  return new StepFailure(
+    'BRANCH_ENDED',
+    `Step "${owner}" settled while this call was in flight in one of its branches or iterations; the call was aborted.`,
+    { fatal: true },
+  );
 }

@@ -357,8 +357,8 @@ async function execute(
         signal: controller.signal,
         deadline,
       };
-      const owners = frames.map((frame) => frame.ownerKey);
-      const untrack = inFlight?.track(job.t, job.r, controller, owners);
+      const markers = frames.map((frame) => frame.marker);
+      const untrack = inFlight?.track(job.t, job.r, controller, markers);
       const startedAt = new Date();
       const showRunning = setTimeout(() => {
         // Best effort: the timeline misses the mark if Postgres is away, the run does not.
