@@ -76,3 +76,20 @@ export async function loadDefinition(
   cache.set(tenantId, workflowId, row.version, definition);
   return { version: row.version, definition };
 }
+
+/** The definition of the version a run runs, through the operator's cache (else the shared one). */
+export async function runDefinition(
+  client: PoolClient,
+  cache: DefinitionCache | undefined,
+  tenantId: string,
+  run: { workflow_id: string; workflow_version: number },
+): Promise<WorkflowDefinition> {
+  const { definition } = await loadDefinition(
+    client,
+    cache ?? sharedDefinitions,
+    tenantId,
+    run.workflow_id,
+    run.workflow_version,
+  );
+  return definition;
+}

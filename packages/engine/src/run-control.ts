@@ -1,6 +1,6 @@
 import { getStep, runDeadlineMs, type WorkflowDefinition } from '@roster/core';
 import { type Pool, type PoolClient, withTenant } from '@roster/db';
-import { loadDefinition, sharedDefinitions } from './definitions.js';
+import { runDefinition } from './definitions.js';
 import { DEFAULT_MAX_RUNS_PER_TENANT, type EngineOptions } from './engine-options.js';
 import { EngineError } from './errors.js';
 import { parseRowKey } from './flow-keys.js';
@@ -185,13 +185,7 @@ async function restart(
         { runId, status: run.status },
       );
     }
-    const { definition } = await loadDefinition(
-      client,
-      options.definitions ?? sharedDefinitions,
-      tenantId,
-      run.workflow_id,
-      run.workflow_version,
-    );
+    const definition = await runDefinition(client, options.definitions, tenantId, run);
     const target = await restartStep(client, tenantId, definition, run, stepId);
     const generation = run.generation + 1;
     // The whole deadline again, from now (a run failed by its deadline would otherwise fail again
@@ -298,13 +292,7 @@ async function waitingStep(
         { runId, stepId },
       );
     }
-    const { definition } = await loadDefinition(
-      client,
-      options.definitions ?? sharedDefinitions,
-      tenantId,
-      row.workflow_id,
-      row.workflow_version,
-    );
+    const definition = await runDefinition(client, options.definitions, tenantId, row);
     return { run: row, attempt: row.attempt, definition };
   });
 }

@@ -1,5 +1,5 @@
 import { type Pool, type PoolClient, withTenant } from '@roster/db';
-import { loadDefinition, sharedDefinitions } from './definitions.js';
+import { runDefinition } from './definitions.js';
 import { DEFAULT_MAX_RUNS_PER_TENANT, type EngineOptions } from './engine-options.js';
 import { admit } from './start-run.js';
 import { stoppedAt } from './stopped-at.js';
@@ -19,13 +19,7 @@ async function overdueStep(
   options: Pick<EngineOptions, 'definitions'>,
 ): Promise<string | undefined> {
   if (run.status === 'queued') return undefined;
-  const { definition } = await loadDefinition(
-    client,
-    options.definitions ?? sharedDefinitions,
-    tenantId,
-    run.workflow_id,
-    run.workflow_version,
-  );
+  const definition = await runDefinition(client, options.definitions, tenantId, run);
   return stoppedAt(client, tenantId, runId, definition);
 }
 
