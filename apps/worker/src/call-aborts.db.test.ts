@@ -124,6 +124,13 @@ const forkWithSlowBranch = (
     },
   });
 
+/** `forkWithSlowBranch` with `join: any`: the other branch ends first and cuts the slow one. */
+const joinAnyWithSlowBranch = () =>
+  forkWithSlowBranch(
+    { type: 'transform', value: '"fast"', end: true },
+    { join: 'any', next: 'after' },
+    { after: { type: 'transform', value: '"after"', end: true } },
+  );
 /** The backends LISTENing for stops: the worker pool's listener connection. */
 const listenerPids = async () =>
   (
@@ -255,11 +262,7 @@ describe('calls in flight when their run stops', () => {
   });
 
   it('aborts the calls of the branches a parallel step leaves behind, and the run goes on', async () => {
-    const wf = await forkWithSlowBranch(
-      { type: 'transform', value: '"fast"', end: true },
-      { join: 'any', next: 'after' },
-      { after: { type: 'transform', value: '"after"', end: true } },
-    );
+    const wf = await joinAnyWithSlowBranch();
     const { runId } = await startRun(db.appPool, tenant.id, { workflowId: wf });
     await callStarted(runId);
     const call = await callAborted(runId, 5_000);
@@ -327,11 +330,7 @@ describe('calls in flight when their run stops', () => {
       const pids = await listenerPids();
       return pids.length === 1 ? pids : undefined;
     });
-    const wf = await forkWithSlowBranch(
-      { type: 'transform', value: '"fast"', end: true },
-      { join: 'any', next: 'after' },
-      { after: { type: 'transform', value: '"after"', end: true } },
-    );
+    const wf = await joinAnyWithSlowBranch();
     const { runId } = await startRun(db.appPool, tenant.id, { workflowId: wf });
     await callStarted(runId);
     // Gone before the other branch ends (300 ms in) and cuts this one; back about 1 s later.
