@@ -27,6 +27,11 @@ export function markerKey(ownerRowKey: string, member: string | number): string 
   return `${ownerRowKey}#${member}`;
 }
 
+/** The owner row of a marker, markerKey's inverse (`fork#a` → `fork`, `each@1#3` → `each@1`). */
+export function markerOwner(marker: string): string {
+  return marker.slice(0, marker.indexOf('#'));
+}
+
 /** A branch or iteration a step instance runs in. */
 export interface Frame {
   kind: 'branch' | 'iteration';

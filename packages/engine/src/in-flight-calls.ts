@@ -1,4 +1,5 @@
 import { StepFailure } from './errors.js';
+import { markerOwner } from './flow-keys.js';
 
 /**
  * A stop as a `roster_run_stopped` notification names it: a run's end, `<tenantId>:<runId>:<status>`,
@@ -23,9 +24,6 @@ export function parseRunStop(payload: string | undefined): RunStop | undefined {
   if (status === 'cut') return scope ? { tenantId, runId, status, scope } : undefined;
   return scope === undefined ? { tenantId, runId, status } : undefined;
 }
-
-/** The parallel or map step of a branch or iteration marker (`fork#a` → `fork`, `each@1#3` → `each@1`). */
-const ownerOf = (marker: string) => marker.slice(0, marker.indexOf('#'));
 
 /**
  * The connector and decision calls this worker has in flight, by run, so that a run that stops
@@ -77,7 +75,7 @@ export class InFlightCalls {
     return this.abort(
       tenantId,
       runId,
-      (markers) => markers.some((marker) => ownerOf(marker) === scope),
+      (markers) => markers.some((marker) => markerOwner(marker) === scope),
       branchEnded(scope),
     );
   }
@@ -88,7 +86,7 @@ export class InFlightCalls {
       tenantId,
       runId,
       (markers) => markers.includes(marker),
-      branchEnded(ownerOf(marker)),
+      branchEnded(markerOwner(marker)),
     );
   }
 
