@@ -31,6 +31,7 @@ export {
   ExecutorRegistry,
   type ExecutorResult,
 } from './executors.js';
+export { type ExecutionSlot, ExecutionSlots } from './execution-slots.js';
 export {
   InFlightCalls,
   parseRunStop,
