@@ -24,7 +24,6 @@ export {
   MAX_RUNS_PER_CALL,
 } from './engine-options.js';
 export { EngineError, type EngineErrorCode, StepFailure, WorkerStopping } from './errors.js';
-export { type ExecutionSlot, ExecutionSlots } from './execution-slots.js';
 export {
   type ConnectorExecutor,
   type DecisionExecutor,
@@ -32,6 +31,7 @@ export {
   ExecutorRegistry,
   type ExecutorResult,
 } from './executors.js';
+export { type ExecutionSlot, ExecutionSlots } from './execution-slots.js';
 export {
   InFlightCalls,
   parseRunStop,
