@@ -1,8 +1,5 @@
 // npm run bench:engine — raw graphile-worker no-op jobs vs Roster steps and runs, same Postgres,
 // same worker settings (concurrency 10, localQueue 200, completeJobBatchDelay 0), fsync on.
-// Concurrency bounds the jobs executing in both: graphile-worker frees a job's slot before its
-// completion commits, and Roster's pool frees a step's slot while its transition commits
-// (ExecutionSlots; up to its default awaitingCommit of 100 such jobs).
 // After an uncounted warm-up round (a quarter of the work of each), work is enqueued before the
 // clock starts (as graphile-worker's perfTest does) and measured until the last job/run is done
 // (raw: counted in process; Roster: no active run left, probed every 10 ms); rounds interleave
@@ -260,7 +257,6 @@ printReport({
   env: benchEnv(pgInfo.version),
   notes: [
     'fsync and synchronous_commit on; concurrency 10, localQueue 200, completeJobBatchDelay 0 for both',
-    "concurrency bounds jobs executing: graphile-worker frees a job's slot before its completion commits; Roster's step jobs hand theirs on while their transition commits (up to 100 such jobs, the pool's default awaitingCommit)",
     'jobs/runs enqueued before timing; no-op step = transform of a constant; maxRunsPerTenant raised above the batch',
     'latency: 500 runs, one at a time, on an idle pool after VACUUM (ANALYZE), after 10 uncounted warm-up runs; an earlier line gives the figures right after the rounds, before VACUUM',
     'throughput: one uncounted warm-up round (a quarter of the work) before the 3 measured rounds',
