@@ -3,16 +3,15 @@ import { createPool } from '@roster/db';
 import {
   createStepRunner,
   type EngineOptions,
-  ExecutionSlots,
   type ExecutorRegistry,
   InFlightCalls,
+  quietLogger,
   STEP_TASK,
   sweepAdmissions,
   sweepDeadlines,
   WorkerStopping,
-  workerPoolLogger,
 } from '@roster/engine';
-import { run, type TaskList, type WorkerEvents } from 'graphile-worker';
+import { run, type WorkerEvents } from 'graphile-worker';
 import { type AuditTaskOptions, auditCrontab, auditTasks } from './audit-tasks.js';
 import type { CallbackEgressOptions } from './callback-delivery.js';
 import { beat, forget, sweepDeadPools, unlockPools } from './heartbeat.js';
@@ -23,9 +22,6 @@ import { listenForRunStops } from './run-stop-listener.js';
 import { rosterStep } from './tasks/roster_step.js';
 import { TRIGGER_CRONTAB, triggerTasks } from './trigger-tasks.js';
 
-/** Step jobs a pool holds beyond its concurrency, awaiting their commit, unless told otherwise. */
-export const AWAITING_COMMIT = 100;
-
 /** How long stop() lets calls in flight finish, unless told otherwise. */
 export const STOP_GRACE_MS = 5000;
 
@@ -33,18 +29,8 @@ export interface WorkerPoolOptions extends EngineOptions {
   /** roster_app URL. */
   appUrl: string;
   executors: ExecutorRegistry;
-  /**
-   * Jobs executing at once in this process: evaluating, reading the run, calling a connector or a
-   * model, or running any other task. Default 10.
-   */
+  /** Jobs run at once in this process. Default 10. */
   concurrency?: number;
-  /**
-   * Step jobs, beyond `concurrency`, that may be waiting for their transitions' commit, their
-   * step executed: such a job hands its execution slot to the next job (ExecutionSlots), as
-   * graphile-worker frees a job's slot before its completion commits. Default 100: one full batch
-   * of transitions (TransitionBatcher) forming while others commit.
-   */
-  awaitingCommit?: number;
   /** Jobs fetched per round trip (graphile-worker localQueue). Default: concurrency × 2. */
   localQueueSize?: number;
   /** Heartbeat period; a pool silent for 3 periods is presumed dead. Default 5000 ms. */
@@ -86,16 +72,11 @@ export interface RunningWorkerPool {
 /** One graphile-worker pool in this process running Roster's tasks, with heartbeat and sweeps. */
 export async function runWorkerPool(options: WorkerPoolOptions): Promise<RunningWorkerPool> {
   const concurrency = options.concurrency ?? 10;
-  const slots = new ExecutionSlots(concurrency);
-  // graphile-worker's concurrency: the jobs executing, and those waiting on their commit.
-  const jobsHeld = concurrency + (options.awaitingCommit ?? AWAITING_COMMIT);
   const heartbeatMs = options.heartbeatMs ?? 5000;
   const sweepMs = options.sweepMs ?? 1000;
-  // A connection per execution slot (jobs awaiting their commit hold none), one for each of the
-  // transitions' two lanes (TransitionBatcher), one for the sweeps and heartbeat, and one that
-  // LISTENs for stopped runs.
+  // A connection per slot, one for the sweeps and heartbeat, one that LISTENs for stopped runs.
   const pool = createPool(options.appUrl, {
-    max: concurrency + 4,
+    max: concurrency + 3,
     applicationName: 'roster-worker',
   });
   const events: WorkerEvents = options.events ?? new EventEmitter();
@@ -106,16 +87,11 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<Running
     poolId = workerPool.id;
     nudge = (jobs) => workerPool.nudge(jobs);
   });
-  // Every fetch the slots let through (`forbiddenFlags` below) ends in one of these.
-  for (const end of ['job:start', 'worker:getJob:empty', 'worker:getJob:error'] as const) {
-    events.on(end, () => slots.fetched());
-  }
   const inFlight = new InFlightCalls();
   const runStep = createStepRunner({
     pool,
     executors: options.executors,
     inFlight,
-    slots,
     ...(options.definitions ? { definitions: options.definitions } : {}),
     // The runs its callWorkflow steps start get the same run limit and input sealing.
     engine: options,
@@ -134,24 +110,18 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<Running
   // A pool that cannot start (Postgres unreachable) leaves no connections behind.
   const runner = await run({
     connectionString: options.appUrl,
-    concurrency: jobsHeld,
-    // No more of the queue's workers fetch at once than slots are free: a pool whose slots are
-    // busy leaves new jobs to other pools.
-    forbiddenFlags: () => slots.gate(),
+    concurrency,
     pollInterval: options.pollIntervalMs ?? 500,
     maxPoolSize: concurrency + 2,
     noHandleSignals: true,
-    logger: workerPoolLogger,
+    logger: quietLogger,
     events,
     taskList: {
-      // The step task takes its slot itself, to hand it back while its transition commits.
       [STEP_TASK]: rosterStep(runStep),
-      ...inSlots(slots, {
-        ...triggerTasks(pool, options),
-        ...auditTasks(pool, options.audit),
-        ...retentionTasks(pool),
-        ...reviewTasks(pool, options),
-      }),
+      ...triggerTasks(pool, options),
+      ...auditTasks(pool, options.audit),
+      ...retentionTasks(pool),
+      ...reviewTasks(pool, options),
     },
     crontab: [
       TRIGGER_CRONTAB,
@@ -215,21 +185,4 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<Running
     await pool.end();
   };
   return { poolId, done: runner.promise, stop };
-}
-
-/** Tasks that hold an execution slot from start to end. */
-function inSlots(slots: ExecutionSlots, tasks: TaskList): TaskList {
-  const held: TaskList = {};
-  for (const [name, task] of Object.entries(tasks)) {
-    if (!task) continue;
-    held[name] = async (payload, helpers) => {
-      const slot = await slots.take();
-      try {
-        return await task(payload, helpers);
-      } finally {
-        slot.release();
-      }
-    };
-  }
-  return held;
 }

@@ -39,7 +39,7 @@ export {
   type RunStop,
 } from './in-flight-calls.js';
 export { canonicalJson, inputHash } from './input-hash.js';
-export { quietLogger, workerPoolLogger } from './quiet-logger.js';
+export { quietLogger } from './quiet-logger.js';
 export { rerunWaitingStep } from './rerun-waiting-step.js';
 export {
   cancelRun,

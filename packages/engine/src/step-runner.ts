@@ -11,7 +11,6 @@ import { childEnded, startChildRun } from './child-runs.js';
 import { type DefinitionCache, loadDefinition, sharedDefinitions } from './definitions.js';
 import type { EngineOptions } from './engine-options.js';
 import { StepFailure, WorkerStopping } from './errors.js';
-import type { ExecutionSlot, ExecutionSlots } from './execution-slots.js';
 import type { ExecutorRegistry, ExecutorResult } from './executors.js';
 import { evaluate } from './expressions.js';
 import { startMap, startParallel } from './fan-out.js';
@@ -74,12 +73,6 @@ export interface StepRunnerDeps {
    */
   showRunningAfterMs?: number;
   /**
-   * The worker's execution slots: a step job holds one while it executes and hands it back while
-   * its transition waits for the batched commit (ExecutionSlots). Absent: jobs are not limited
-   * here (the queue's concurrency alone limits them).
-   */
-  slots?: ExecutionSlots;
-  /**
    * Run a run's next step in the same task, without a fetch: its job is inserted locked by this
    * pool (`lockFor()`), and `settle` completes or releases such a job when no transition did
    * (a step skipped or a step that threw). Up to `maxSteps` steps or `maxMs` per task, so one
@@ -119,10 +112,9 @@ export function createStepRunner(
     job: StepJob,
     jobId: string | undefined,
     lockFor: string | undefined,
-    slot: ExecutionSlot | undefined,
     context?: RunContext,
   ): Promise<{ result: StepRunResult; inline?: StepBase['inline'] }> => {
-    const base = await prepare(job, jobId, lockFor, slot, context);
+    const base = await prepare(job, jobId, lockFor, context);
     const result = await runStep(base);
     return base.inline ? { result, inline: base.inline } : { result };
   };
@@ -131,7 +123,6 @@ export function createStepRunner(
     job: StepJob,
     jobId: string | undefined,
     lockFor: string | undefined,
-    slot: ExecutionSlot | undefined,
     context?: RunContext,
   ) => {
     const definition = await definitionOf(job);
@@ -144,7 +135,7 @@ export function createStepRunner(
     };
     if (deps.wake) base.wake = deps.wake;
     if (jobId !== undefined) base.jobId = jobId;
-    if (batcher) base.apply = (spec) => committing(slot, () => batcher.apply(spec));
+    if (batcher) base.apply = (spec) => batcher.apply(spec);
     if (lockFor !== undefined) base.lockFor = lockFor;
     if (context !== undefined) base.context = context;
     if (deps.engine) base.engine = deps.engine;
@@ -152,21 +143,8 @@ export function createStepRunner(
   };
 
   return async (job, jobId) => {
-    const slot = await deps.slots?.take();
-    try {
-      return await runJob(job, jobId, slot);
-    } finally {
-      slot?.release();
-    }
-  };
-
-  async function runJob(
-    job: StepJob,
-    jobId: string | undefined,
-    slot: ExecutionSlot | undefined,
-  ): Promise<StepRunResult> {
     const inline = deps.inline;
-    if (!inline) return (await runOne(job, jobId, undefined, slot)).result;
+    if (!inline) return (await runOne(job, jobId, undefined)).result;
     const maxSteps = inline.maxSteps ?? 20;
     const until = Date.now() + (inline.maxMs ?? 250);
     let current = job;
@@ -177,11 +155,9 @@ export function createStepRunner(
       const handOff = n < maxSteps && Date.now() < until ? inline.lockFor() : undefined;
       let outcome: Awaited<ReturnType<typeof runOne>>;
       try {
-        // The last step's commit handed the slot back; the next step executes in one.
-        await slot?.retake();
         const chained =
           batcher && handOff !== undefined
-            ? await runPureChain(batcher, current, currentId, handOff, maxSteps - n, slot, context)
+            ? await runPureChain(batcher, current, currentId, handOff, maxSteps - n, context)
             : undefined;
         if (chained) {
           if (!chained.inline) return chained.result;
@@ -191,7 +167,7 @@ export function createStepRunner(
           context = chained.inline.context;
           continue;
         }
-        outcome = await runOne(current, currentId, handOff, slot, context);
+        outcome = await runOne(current, currentId, handOff, context);
       } catch (err) {
         // This task holds the lock of an inline job: hand it back so it runs again.
         if (n > 1 && currentId !== undefined) await inline.settle(currentId, 'release');
@@ -206,7 +182,7 @@ export function createStepRunner(
       currentId = outcome.inline.jobId;
       context = outcome.inline.context;
     }
-  }
+  };
 
   /**
    * Runs the chain of pure steps that starts at `job` (planPureChain) and commits it as one
@@ -219,13 +195,12 @@ export function createStepRunner(
     jobId: string | undefined,
     lockFor: string,
     max: number,
-    slot: ExecutionSlot | undefined,
     context: RunContext | undefined,
   ): Promise<{ result: TransitionResult; steps: number; inline?: StepBase['inline'] } | undefined> {
-    const base = await prepare(job, jobId, lockFor, slot, context);
+    const base = await prepare(job, jobId, lockFor, context);
     const specs = await planPureChain(base, max);
     if (specs.length === 0) return undefined;
-    const raws = await committing(slot, () => chainBatcher.applyChain(specs));
+    const raws = await chainBatcher.applyChain(specs);
     let woken = 0;
     let outcome: { result: TransitionResult; steps: number; inline?: StepBase['inline'] } = {
       result: 'applied',
@@ -513,9 +488,4 @@ function toDate(value: unknown): Date {
     );
   }
   return date;
-}
-
-/** A commit, with the job's execution slot handed back while it waits (ExecutionSlot). */
-function committing<T>(slot: ExecutionSlot | undefined, commit: () => Promise<T>): Promise<T> {
-  return slot ? slot.whileCommitting(commit) : commit();
 }
