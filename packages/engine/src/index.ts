@@ -31,7 +31,6 @@ export {
   ExecutorRegistry,
   type ExecutorResult,
 } from './executors.js';
-export { type ExecutionSlot, ExecutionSlots } from './execution-slots.js';
 export {
   InFlightCalls,
   parseRunStop,
