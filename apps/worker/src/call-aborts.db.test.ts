@@ -37,11 +37,6 @@ const executors = new ExecutorRegistry().registerConnector(async (call) => {
     failedOnce.add(call.runId);
     throw new StepFailure('RATE_LIMITED', 'try again');
   }
-  // `sleep`: returns after `input.ms`.
-  if (call.step.action === 'sleep') {
-    await new Promise((resolve) => setTimeout(resolve, (call.input as { ms: number }).ms));
-    return { output: { slept: true } };
-  }
   // `hangOnce`: the first call of a run hangs, the next ones return (see `again`).
   if (call.step.action === 'hangOnce' && calls.has(call.runId)) {
     again.set(call.runId, { attempt: call.attempt, idempotencyKey: call.idempotencyKey });
