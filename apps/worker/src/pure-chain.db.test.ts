@@ -446,6 +446,49 @@ describe('roster_engine_transitions ending runs together', () => {
     expect(await jobsLeft([ends.job, cancelled.job, recorded.job, waiting.job])).toBe(0);
   });
 
+  it('ends by address only the rows of the transaction’s tenant', async () => {
+    // roster_engine_end_runs (migration 0041) runs as roster_engine_end, which reads runs by
+    // address without the tenant's RLS condition: it checks the tenant itself.
+    const mine = await runningRun(tenant.id);
+    const theirs = await runningRun(other.id);
+    const { rows } = await db.ownerPool.query(
+      `SELECT id, ctid::text AS at FROM runs WHERE id = ANY ($1)`,
+      [[mine.runId, theirs.runId]],
+    );
+    const at = new Map(rows.map((r) => [r.id as string, r.at as string]));
+    const endAs = async (contextTenant: string, argTenant: string, runIds: string[]) => {
+      const client = await db.appPool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query(`SELECT set_config('app.tenant_id', $1, true)`, [contextTenant]);
+        await client.query('SELECT roster_engine_end_runs($1, $2::tid[], $3::jsonb[])', [
+          argTenant,
+          runIds.map((id) => at.get(id)),
+          runIds.map(() => null),
+        ]);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK');
+        throw err;
+      } finally {
+        client.release();
+      }
+    };
+    // Another tenant's row, among the caller's own: nothing ends.
+    await expect(endAs(tenant.id, tenant.id, [mine.runId, theirs.runId])).rejects.toThrow(
+      /of another tenant/,
+    );
+    // A tenant argument that is not the transaction's.
+    await expect(endAs(tenant.id, other.id, [theirs.runId])).rejects.toThrow(
+      /not the transaction's tenant/,
+    );
+    const status = async (runId: string) =>
+      (await db.ownerPool.query('SELECT status FROM runs WHERE id = $1', [runId])).rows[0].status;
+    expect([await status(mine.runId), await status(theirs.runId)]).toEqual(['running', 'running']);
+    await endAs(tenant.id, tenant.id, [mine.runId]);
+    expect(await status(mine.runId)).toBe('succeeded');
+  });
+
   it('admits a queued run of the tenant for each run it ends', async () => {
     const third = await createTenant(db.ownerPool, 'Chains C');
     const first = await runningRun(third.id);
