@@ -6,7 +6,6 @@ import {
   type ExecutorRegistry,
   InFlightCalls,
   quietLogger,
-  STEP_TASK,
   sweepAdmissions,
   sweepDeadlines,
   WorkerStopping,
@@ -19,7 +18,7 @@ import { InlineJobs } from './inline-jobs.js';
 import { RETENTION_CRONTAB, retentionTasks } from './retention-tasks.js';
 import { REVIEW_CRONTAB, reviewTasks } from './review-tasks.js';
 import { listenForRunStops } from './run-stop-listener.js';
-import { rosterStep } from './tasks/roster_step.js';
+import { stepTasks } from './tasks/step-tasks.js';
 import { TRIGGER_CRONTAB, triggerTasks } from './trigger-tasks.js';
 
 /** How long stop() lets calls in flight finish, unless told otherwise. */
@@ -88,7 +87,7 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<Running
     nudge = (jobs) => workerPool.nudge(jobs);
   });
   const inFlight = new InFlightCalls();
-  const runStep = createStepRunner({
+  const stepRunner = createStepRunner({
     pool,
     executors: options.executors,
     inFlight,
@@ -117,7 +116,7 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<Running
     logger: quietLogger,
     events,
     taskList: {
-      [STEP_TASK]: rosterStep(runStep),
+      ...stepTasks(stepRunner),
       ...triggerTasks(pool, options),
       ...auditTasks(pool, options.audit),
       ...retentionTasks(pool),

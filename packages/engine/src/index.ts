@@ -91,8 +91,21 @@ export {
   startRuns,
   startRunsInTransaction,
 } from './start-run.js';
-export { parseStepJob, STEP_TASK, type StepJob, stepIdempotencyKey } from './step-job.js';
-export { createStepRunner, type StepRunnerDeps, type StepRunResult } from './step-runner.js';
+export {
+  parseStartBatch,
+  parseStepJob,
+  START_BATCH_TASK,
+  STEP_TASK,
+  type StartBatchJob,
+  type StepJob,
+  stepIdempotencyKey,
+} from './step-job.js';
+export {
+  createStepRunner,
+  type StepRunner,
+  type StepRunnerDeps,
+  type StepRunResult,
+} from './step-runner.js';
 export { sweepAdmissions, sweepDeadlines } from './sweeps.js';
 export type { TransitionResult } from './transition.js';
 export {

@@ -1,4 +1,4 @@
-import { getStep, nextSteps, selectBranch } from '@roster/core';
+import { getStep, nextSteps, selectBranch, type WorkflowDefinition } from '@roster/core';
 import { StepFailure } from './errors.js';
 import { evaluate } from './expressions.js';
 import { flowScope } from './flow-context.js';
@@ -10,6 +10,14 @@ import type { TransitionSpec } from './transition.js';
 
 /** Step types that compute from the run and change nothing outside it. */
 const PURE: ReadonlySet<string> = new Set(['transform', 'condition', 'succeed']);
+
+/**
+ * Whether a workflow's first step is pure: its runs, started together, then start in batches
+ * (START_BATCH_TASK), each run's first steps planned in memory as a chain is.
+ */
+export function startsPure(definition: WorkflowDefinition): boolean {
+  return PURE.has(getStep(definition, definition.start).step.type);
+}
 
 /**
  * Plans a run's consecutive pure steps from `first` (top-level transform, condition and succeed

@@ -10,6 +10,7 @@ import {
 import { EngineError } from './errors.js';
 import { evaluate } from './expressions.js';
 import { canonicalJson, inputHash } from './input-hash.js';
+import { startsPure } from './pure-chain.js';
 import { initiatorColumns, type RunInitiator } from './run-initiator.js';
 
 export interface StartRunInput {
@@ -201,6 +202,8 @@ async function runRow(
     ...(await concurrencyKey(definition, item)),
     deadline_ms: runDeadlineMs(definition),
     ...initiatorColumns(item.startedBy),
+    // Runs started together whose first step is pure start in batches (roster_steps jobs).
+    batch: startsPure(definition),
   };
 }
 

@@ -80,3 +80,53 @@ export function parseStepJob(payload: unknown): StepJob {
 export function stepIdempotencyKey(runId: string, stepId: string): string {
   return `${runId}/${stepId}`;
 }
+
+/**
+ * The task of a start batch: the first steps of several runs started together whose workflow
+ * starts with a pure step (see startsPure), run by one job and committed together.
+ */
+export const START_BATCH_TASK = 'roster_steps';
+
+/**
+ * A start batch job's payload: the tenant, the runs' priority (as StepJob's `p`) and, per run,
+ * its id, workflow, version and generation. Ids only, as for every job.
+ */
+export interface StartBatchJob {
+  t: string;
+  p?: number;
+  runs: Array<{ r: string; w: string; v: number; g: number }>;
+}
+
+/** The first-step jobs a start batch stands for, or BAD_USER_INPUT when it is not one. */
+export function parseStartBatch(payload: unknown): StepJob[] {
+  const p = (payload ?? {}) as Record<string, unknown>;
+  const runs = Array.isArray(p.runs) ? (p.runs as Array<Record<string, unknown>>) : undefined;
+  const ok =
+    typeof p.t === 'string' &&
+    UUID.test(p.t) &&
+    (p.p === undefined || Number.isInteger(p.p)) &&
+    runs !== undefined &&
+    runs.length > 0 &&
+    runs.every(
+      (run) =>
+        typeof run === 'object' &&
+        run !== null &&
+        typeof run.r === 'string' &&
+        UUID.test(run.r) &&
+        typeof run.w === 'string' &&
+        UUID.test(run.w) &&
+        Number.isInteger(run.v) &&
+        Number.isInteger(run.g),
+    );
+  if (!ok) {
+    throw new EngineError(
+      'BAD_USER_INPUT',
+      `Not a ${START_BATCH_TASK} payload: ${JSON.stringify(payload).slice(0, 200)}. Enqueue start batches only through the engine.`,
+    );
+  }
+  return (runs as StartBatchJob['runs']).map((run) => {
+    const job: StepJob = { t: p.t as string, r: run.r, w: run.w, v: run.v, a: 1, g: run.g };
+    if (typeof p.p === 'number') job.p = p.p;
+    return job;
+  });
+}

@@ -89,14 +89,26 @@ export interface StepRunnerDeps {
 
 export type StepRunResult = TransitionResult | 'skipped';
 
+export interface StepRunner {
+  /** Runs one step job (the `roster_step` task), and the next steps it hands to this worker. */
+  run(job: StepJob, jobId?: string): Promise<StepRunResult>;
+  /**
+   * Runs the first steps of the runs of a start batch (the `roster_steps` task): each run's
+   * chain of pure steps is planned in memory and the chains commit together, in shared
+   * statements. A run's step that is not pure, or that fails, is left to a job of its own, as
+   * its own job would run it. Resolves once every run's transition has committed; rejects, after
+   * all have settled, with the first error, and the batch runs again (what committed is
+   * recognised and skipped).
+   */
+  runStarts(jobs: StepJob[]): Promise<StepRunResult[]>;
+}
+
 /**
  * Runs one step job: executes the step, then moves the run forward in ONE transition
  * (roster_engine_transition). Steps that only compute read nothing from Postgres unless their
  * expressions read the run; steps with side effects check the run is still active first.
  */
-export function createStepRunner(
-  deps: StepRunnerDeps,
-): (job: StepJob, jobId?: string) => Promise<StepRunResult> {
+export function createStepRunner(deps: StepRunnerDeps): StepRunner {
   const cache = deps.definitions ?? sharedDefinitions;
   const random = deps.random ?? Math.random;
   const batcher = deps.batchTransitions === false ? undefined : new TransitionBatcher(deps.pool);
@@ -142,7 +154,7 @@ export function createStepRunner(
     return base;
   };
 
-  return async (job, jobId) => {
+  const run = async (job: StepJob, jobId?: string): Promise<StepRunResult> => {
     const inline = deps.inline;
     if (!inline) return (await runOne(job, jobId, undefined)).result;
     const maxSteps = inline.maxSteps ?? 20;
@@ -184,6 +196,36 @@ export function createStepRunner(
     }
   };
 
+  /** A run's first steps in a start batch: its chain of pure steps, else the step alone. */
+  const runStart = async (job: StepJob): Promise<StepRunResult> => {
+    if (batcher) {
+      const base = await prepare(job, undefined, deps.inline?.lockFor(), undefined);
+      const specs = await planPureChain(base, deps.inline?.maxSteps ?? 20);
+      const last = specs.at(-1);
+      if (last) {
+        // The chain's successor is not pure: it goes to the queue, as a job of its own, rather
+        // than to this task, which runs many runs in one worker slot.
+        if (last.inlineJob) {
+          last.jobs = [...(last.jobs ?? []), last.inlineJob];
+          delete last.inlineJob;
+          delete last.lockFor;
+          delete last.inlineContext;
+        }
+        return (await commitChain(batcher, specs)).result;
+      }
+    }
+    return (await runOne(job, undefined, undefined)).result;
+  };
+
+  const runStarts = async (jobs: StepJob[]): Promise<StepRunResult[]> => {
+    const settled = await Promise.allSettled(jobs.map(runStart));
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    return settled.map((s) => (s as PromiseFulfilledResult<StepRunResult>).value);
+  };
+
+  return { run, runStarts };
+
   /**
    * Runs the chain of pure steps that starts at `job` (planPureChain) and commits it as one
    * statement; nothing when `job`'s step is not pure. The result is the first transition that did
@@ -200,6 +242,18 @@ export function createStepRunner(
     const base = await prepare(job, jobId, lockFor, context);
     const specs = await planPureChain(base, max);
     if (specs.length === 0) return undefined;
+    return commitChain(chainBatcher, specs);
+  }
+
+  /**
+   * Commits a planned chain as one statement and wakes the queue for the jobs it made runnable.
+   * The result is the first transition that did not apply, or the last one's, with the job it
+   * handed to this worker.
+   */
+  async function commitChain(
+    chainBatcher: TransitionBatcher,
+    specs: TransitionSpec[],
+  ): Promise<{ result: TransitionResult; steps: number; inline?: StepBase['inline'] }> {
     const raws = await chainBatcher.applyChain(specs);
     let woken = 0;
     let outcome: { result: TransitionResult; steps: number; inline?: StepBase['inline'] } = {
