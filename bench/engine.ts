@@ -71,6 +71,12 @@ const chain = (n: number, step: (i: number) => Record<string, unknown>) => ({
 const noop = () => ({ type: 'transform', value: '1' });
 const wf10 = await workflow(chain(10, noop));
 const wf1 = await workflow(chain(1, noop));
+// A 1-step run whose step is a no-op connector call: its workflow does not start with a pure step,
+// so its runs get a job each (runs started together whose first step is pure share start batches:
+// decision 0005, tenth session).
+const wfConnector1 = await workflow(
+  chain(1, () => ({ type: 'connector', connector: 'bench', action: 'noop' })),
+);
 const stamps = new Map<string, number>();
 const wfLatency = await workflow(
   chain(10, () => ({ type: 'connector', connector: 'bench', action: 'stamp' })),
@@ -170,18 +176,21 @@ async function rosterRound(workflowId: string, runs: number): Promise<number> {
 await rawRound(RAW_JOBS / 4);
 for (const wf of [wf10, wfConnector10]) await rosterRound(wf, RUNS10 / 4);
 await rosterRound(wf1, RUNS1 / 4);
+await rosterRound(wfConnector1, RUNS1 / 4);
 
 const raw: number[] = [];
 const steps10: number[] = [];
 const connector10: number[] = [];
 const runs1: number[] = [];
+const connector1: number[] = [];
 for (let round_ = 0; round_ < ROUNDS; round_++) {
   raw.push(await rawRound());
   steps10.push((await rosterRound(wf10, RUNS10)) * 10);
   connector10.push((await rosterRound(wfConnector10, RUNS10)) * 10);
   runs1.push(await rosterRound(wf1, RUNS1));
+  connector1.push(await rosterRound(wfConnector1, RUNS1));
   console.log(
-    `round ${round_ + 1}: raw ${round(raw.at(-1) ?? 0, 0)} jobs/s, steps10 ${round(steps10.at(-1) ?? 0, 0)} steps/s, connector steps10 ${round(connector10.at(-1) ?? 0, 0)} steps/s, runs1 ${round(runs1.at(-1) ?? 0, 0)} runs/s`,
+    `round ${round_ + 1}: raw ${round(raw.at(-1) ?? 0, 0)} jobs/s, steps10 ${round(steps10.at(-1) ?? 0, 0)} steps/s, connector steps10 ${round(connector10.at(-1) ?? 0, 0)} steps/s, runs1 ${round(runs1.at(-1) ?? 0, 0)} runs/s, connector runs1 ${round(connector1.at(-1) ?? 0, 0)} runs/s`,
   );
 }
 
@@ -230,7 +239,7 @@ console.log(
 await owner.query('VACUUM (ANALYZE)');
 const { start: startLatency, step: stepLatency } = await measureLatency();
 console.log(
-  `spread: raw ${raw.map((v) => round(v, 0)).join('/')}, steps10 ${steps10.map((v) => round(v, 0)).join('/')}, connector steps10 ${connector10.map((v) => round(v, 0)).join('/')}, runs1 ${runs1.map((v) => round(v, 0)).join('/')}`,
+  `spread: raw ${raw.map((v) => round(v, 0)).join('/')}, steps10 ${steps10.map((v) => round(v, 0)).join('/')}, connector steps10 ${connector10.map((v) => round(v, 0)).join('/')}, runs1 ${runs1.map((v) => round(v, 0)).join('/')}, connector runs1 ${connector1.map((v) => round(v, 0)).join('/')}`,
 );
 await Promise.all([owner.end(), app.end()]);
 await pgInfo.stop();
@@ -242,11 +251,13 @@ printReport({
     steps10_per_s: round(median(steps10), 0),
     steps10_connector_per_s: round(median(connector10), 0),
     runs1_per_s: round(median(runs1), 0),
+    runs1_connector_per_s: round(median(connector1), 0),
   },
   ratios: {
     steps10_vs_raw: round(median(steps10) / rawMedian),
     steps10_connector_vs_raw: round(median(connector10) / rawMedian),
     runs1_vs_raw: round(median(runs1) / rawMedian),
+    runs1_connector_vs_raw: round(median(connector1) / rawMedian),
   },
   latency_ms: {
     start_p50: round(pct(startLatency, 50)),
@@ -261,5 +272,6 @@ printReport({
     'latency: 500 runs, one at a time, on an idle pool after VACUUM (ANALYZE), after 10 uncounted warm-up runs; an earlier line gives the figures right after the rounds, before VACUUM',
     'throughput: one uncounted warm-up round (a quarter of the work) before the 3 measured rounds',
     'steps10: consecutive transforms chain (commit together, a step run and audit event each); steps10_connector: no-op connector calls, one commit per step',
+    'runs1: runs started 1,000 per startRuns call whose first step is pure share start batch jobs of 50 (each run still records its step run and audit events); runs1_connector: a no-op connector step, a job per run',
   ],
 });
