@@ -214,6 +214,65 @@ describe('start batches', () => {
     expect(await auditKinds(runs[1]?.runId as string)).not.toContain('step.succeeded:one');
   });
 
+  it('queues the callback of each run a batch ends, as a run ended alone gets it', async () => {
+    const wf = await createWorkflow(db.ownerPool, tenant.id, {
+      start: 'one',
+      // A constant: the runs read nothing, so their ends reach the batcher together.
+      steps: { one: { type: 'transform', value: '"done"', end: true } },
+    });
+    // Deliveries to this URL fail (nothing listens there, or the egress guard refuses it): the
+    // test reads what was queued, not what arrived.
+    await db.ownerPool.query(
+      `INSERT INTO workflow_callbacks (tenant_id, workflow_id, url, secret)
+       VALUES ($1, $2, 'http://127.0.0.1:9/hook', 'whsec')`,
+      [tenant.id, wf],
+    );
+    const together = await start([1, 2, 3].map((n) => ({ workflowId: wf, input: { n } })));
+    expect(await jobsOf(together.map((r) => r.runId))).toEqual([{ task: 'roster_steps', runs: 3 }]);
+    await startWorker();
+    await ended(together);
+    // Started alone and after the others: its end is a transition of its own.
+    const alone = await start([{ workflowId: wf, input: { n: 4 } }]);
+    await ended(alone);
+    const deliveries = async () =>
+      (
+        await db.ownerPool.query(
+          `SELECT d.run_id, d.event_type, d.payload,
+                  d.attempts > 0 OR EXISTS (SELECT 1 FROM graphile_worker._private_jobs j
+                                             WHERE j.key = 'roster:callback:' || d.id) AS sent
+             FROM callback_deliveries d WHERE d.workflow_id = $1`,
+          [wf],
+        )
+      ).rows;
+    const rows = await waitFor(
+      async () => {
+        const found = await deliveries();
+        return found.length === 4 && found.every((d) => d.sent) ? found : undefined;
+      },
+      10_000,
+      'a delivery, and its job, per run',
+    );
+    const byRun = new Map(rows.map((d) => [d.run_id as string, d]));
+    const shape = (runId: string) => {
+      const d = byRun.get(runId);
+      return {
+        eventType: d?.event_type,
+        type: d?.payload.type,
+        keys: Object.keys(d?.payload.data ?? {}).sort(),
+        status: d?.payload.data.status,
+        version: d?.payload.data.workflowVersion,
+      };
+    };
+    for (const run of together) {
+      expect(shape(run.runId)).toEqual(shape(alone[0]?.runId as string));
+      expect(byRun.get(run.runId)?.payload.data.output).toBe('done');
+    }
+    expect(shape(alone[0]?.runId as string)).toMatchObject({
+      eventType: 'run.succeeded',
+      status: 'succeeded',
+    });
+  });
+
   it('changes nothing when a batch runs again after its runs committed', async () => {
     const wf = await createWorkflow(db.ownerPool, tenant.id, {
       start: 'first',
