@@ -104,9 +104,10 @@ export interface StepRunner {
 }
 
 /**
- * Runs one step job: executes the step, then moves the run forward in ONE transition
- * (roster_engine_transition). Steps that only compute read nothing from Postgres unless their
- * expressions read the run; steps with side effects check the run is still active first.
+ * The runner of the engine's two tasks (see StepRunner). A step runs, then moves its run forward
+ * in ONE transition (roster_engine_transition). Steps that only compute read nothing from
+ * Postgres unless their expressions read the run; steps with side effects check the run is
+ * still active first.
  */
 export function createStepRunner(deps: StepRunnerDeps): StepRunner {
   const cache = deps.definitions ?? sharedDefinitions;
