@@ -89,6 +89,9 @@ export interface StepRunnerDeps {
 
 export type StepRunResult = TransitionResult | 'skipped';
 
+/** Steps one task runs at most, unless `inline.maxSteps` says otherwise. */
+const INLINE_MAX_STEPS = 20;
+
 export interface StepRunner {
   /** Runs one step job (the `roster_step` task), and the next steps it hands to this worker. */
   run(job: StepJob, jobId?: string): Promise<StepRunResult>;
@@ -158,7 +161,7 @@ export function createStepRunner(deps: StepRunnerDeps): StepRunner {
   const run = async (job: StepJob, jobId?: string): Promise<StepRunResult> => {
     const inline = deps.inline;
     if (!inline) return (await runOne(job, jobId, undefined)).result;
-    const maxSteps = inline.maxSteps ?? 20;
+    const maxSteps = inline.maxSteps ?? INLINE_MAX_STEPS;
     const until = Date.now() + (inline.maxMs ?? 250);
     let current = job;
     let currentId = jobId;
@@ -199,9 +202,9 @@ export function createStepRunner(deps: StepRunnerDeps): StepRunner {
 
   /** A run's first steps in a start batch: its chain of pure steps, else the step alone. */
   const runStart = async (job: StepJob): Promise<StepRunResult> => {
+    const base = await prepare(job, undefined, deps.inline?.lockFor(), undefined);
     if (batcher) {
-      const base = await prepare(job, undefined, deps.inline?.lockFor(), undefined);
-      const specs = await planPureChain(base, deps.inline?.maxSteps ?? 20);
+      const specs = await planPureChain(base, deps.inline?.maxSteps ?? INLINE_MAX_STEPS);
       const last = specs.at(-1);
       if (last) {
         // The chain's successor is not pure: it goes to the queue, as a job of its own, rather
@@ -215,7 +218,9 @@ export function createStepRunner(deps: StepRunnerDeps): StepRunner {
         return (await commitChain(batcher, specs)).result;
       }
     }
-    return (await runOne(job, undefined, undefined)).result;
+    // Alone, as its own job would run it; its successor goes to the queue.
+    delete base.lockFor;
+    return runStep(base);
   };
 
   const runStarts = async (jobs: StepJob[]): Promise<StepRunResult[]> => {
