@@ -33,9 +33,16 @@ export interface TransitionBatcherOptions {
  * go in the next batch. Each commit is a WAL flush and a round trip, and under load these, not the
  * work, bound a worker's steps per second. A failed batch is retried one transition at a time, so
  * one bad transition cannot fail its neighbours.
+ *
+ * A lane is not left idle while this process is busy: a full batch goes at once, without waiting
+ * for the turn to end, and a lane whose statement has returned sends the next queued batch before
+ * the returned one's callers run on (they plan more transitions, which would otherwise hold the
+ * next statement back by the time they take).
  */
 export class TransitionBatcher {
   private queue: Pending[] = [];
+  /** Transitions in `queue`. */
+  private queued = 0;
   private busy = 0;
   private scheduled = false;
   private readonly maxBatch: number;
@@ -61,7 +68,9 @@ export class TransitionBatcher {
   applyChain(specs: TransitionSpec[]): Promise<string[]> {
     return new Promise((resolve, reject) => {
       this.queue.push({ specs, resolve, reject });
-      this.schedule();
+      this.queued += specs.length;
+      if (this.queued >= this.maxBatch) void this.flush();
+      else this.schedule();
     });
   }
 
@@ -81,28 +90,36 @@ export class TransitionBatcher {
   private async flush(): Promise<void> {
     if (this.busy >= this.lanes || this.queue.length === 0) return;
     this.busy++;
+    let batch: Pending[] = [];
+    let handBack = () => {};
     try {
       let take = 0;
       for (let specs = 0; take < this.queue.length && specs < this.maxBatch; take++) {
         specs += (this.queue[take] as Pending).specs.length;
       }
-      const batch = this.queue.splice(0, take);
+      batch = this.queue.splice(0, take);
+      for (const p of batch) this.queued -= p.specs.length;
       if (this.queue.length > 0) this.schedule();
-      await this.send(batch);
+      handBack = await this.send(batch);
+    } catch (err) {
+      handBack = () => {
+        for (const p of batch) p.reject(err);
+      };
     } finally {
       this.busy--;
-      if (this.queue.length > 0) this.schedule();
+      // The next batch goes before this one's callers run on.
+      if (this.queue.length > 0) void this.flush();
     }
+    handBack();
   }
 
-  private async send(batch: Pending[]): Promise<void> {
+  /** Applies a batch; resolves to what hands its results to its callers. */
+  private async send(batch: Pending[]): Promise<() => void> {
     if (batch.length === 1 && (batch[0] as Pending).specs.length === 1) {
       const only = batch[0] as Pending;
-      await settle(
-        only,
-        transitionRaw(this.pool, only.specs[0] as TransitionSpec).then((r) => [r]),
-      );
-      return;
+      const result = transitionRaw(this.pool, only.specs[0] as TransitionSpec).then((r) => [r]);
+      await result.catch(() => {});
+      return () => void settle(only, result);
     }
     // Two batches lock runs in the same order, so lanes cannot deadlock each other on runs.
     const runOf = (p: Pending) => (p.specs[0] as TransitionSpec).run;
@@ -115,13 +132,15 @@ export class TransitionBatcher {
       );
     } catch {
       await Promise.all(batch.map((p) => settle(p, transitions(this.pool, p.specs))));
-      return;
+      return () => {};
     }
-    let at = 0;
-    for (const p of batch) {
-      p.resolve(p.specs.map((_, i) => results[at + i] ?? 'missing'));
-      at += p.specs.length;
-    }
+    return () => {
+      let at = 0;
+      for (const p of batch) {
+        p.resolve(p.specs.map((_, i) => results[at + i] ?? 'missing'));
+        at += p.specs.length;
+      }
+    };
   }
 }
 
