@@ -508,3 +508,61 @@ describe('roster_engine_transitions ending runs together', () => {
     expect((await getRun(db.appPool, third.id, queued)).status).not.toBe('queued');
   });
 });
+
+describe('roster_engine_terminal_groups', () => {
+  // The chains that roster_engine_transitions ends in one set-based pass, by the positions of
+  // their first and last specs; every other spec goes through roster_engine_transition.
+  const groups = async (specs: object[]) =>
+    (
+      await db.appPool.query(
+        'SELECT firsts, lasts FROM roster_engine_terminal_groups($1::jsonb[])',
+        [specs.map((s) => JSON.stringify(s))],
+      )
+    ).rows[0];
+  const [a, b] = [randomUUID(), randomUUID()];
+  const step = (run: string, name: string, extra: object = {}) => ({
+    tenant: tenant.id,
+    run,
+    step: name,
+    attempt: 1,
+    generation: 0,
+    stepStatus: 'succeeded',
+    ...extra,
+  });
+  const ends = { runStatus: 'succeeded' };
+  const after = { after: true };
+
+  it('finds a run ended by one step, and a chain that ends its run', async () => {
+    expect(await groups([step(a, 's', ends)])).toEqual({ firsts: [1], lasts: [1] });
+    expect(
+      await groups([step(a, 's1'), step(a, 's2', after), step(a, 's3', { ...after, ...ends })]),
+    ).toEqual({ firsts: [1], lasts: [3] });
+    expect(
+      await groups([step(a, 's', ends), step(b, 's1'), step(b, 's2', { ...after, ...ends })]),
+    ).toEqual({ firsts: [1, 2], lasts: [1, 3] });
+  });
+
+  it('leaves out chains that do not end their run plainly', async () => {
+    const none = { firsts: [], lasts: [] };
+    // Not ending the run, or ending it before the chain's last step.
+    expect(await groups([step(a, 's1'), step(a, 's2', after)])).toEqual(none);
+    expect(await groups([step(a, 's1', ends), step(a, 's2', { ...after, ...ends })])).toEqual(none);
+    // A step that failed, queues jobs, or hands this worker an inline job.
+    expect(await groups([step(a, 's', { ...ends, stepStatus: 'failed' })])).toEqual(none);
+    expect(await groups([step(a, 's', { ...ends, jobs: [] })])).toEqual(none);
+    expect(await groups([step(a, 's', { ...ends, inlineJob: {}, lockFor: 'pool' })])).toEqual(none);
+    // A chain that changes run or generation midway, or has no first step.
+    expect(await groups([step(a, 's1'), step(b, 's2', { ...after, ...ends })])).toEqual(none);
+    expect(
+      await groups([step(a, 's1'), step(a, 's2', { ...after, ...ends, generation: 1 })]),
+    ).toEqual(none);
+    expect(await groups([step(a, 's', { ...after, ...ends })])).toEqual(none);
+  });
+
+  it('leaves out a run that appears twice, and only that run', async () => {
+    expect(await groups([step(a, 's1', ends), step(b, 's', ends), step(a, 's2', ends)])).toEqual({
+      firsts: [2],
+      lasts: [2],
+    });
+  });
+});

@@ -115,10 +115,8 @@ export const auditEvents = pgTable(
     data: jsonb('data').notNull().default({}),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [
-    primaryKey({ columns: [t.tenantId, t.id] }),
-    index('audit_events_run_idx').on(t.tenantId, t.runId),
-  ],
+  // No index by run: nothing reads audit events by run (migration 0044).
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
 );
 
 /** A person's task opened by a review or approval step (the governance work builds on it). */
