@@ -2,11 +2,14 @@
 // same worker settings (concurrency 10, localQueue 200, completeJobBatchDelay 0), fsync on.
 // After an uncounted warm-up round (a quarter of the work of each), work is enqueued before the
 // clock starts (as graphile-worker's perfTest does) and measured until the last job/run is done
-// (raw: counted in process; Roster: no active run left, probed every 10 ms); rounds interleave
-// baseline and Roster; medians are reported. (Roster's pool polls every 500 ms for
-// due timers where the raw pool uses the 2 s default: neither polls for new work, which arrives
-// by NOTIFY or the pool's own wake-up.)
+// (raw: counted in process; Roster: no active run left, probed as each job completes and at least
+// every 10 ms); rounds interleave baseline and Roster; medians are reported. A round includes
+// starting the worker pool. Raw and runs1 are also measured in rounds of 20,000, perfTest's size,
+// in which starting the pool weighs less and raw graphile-worker's deeper queue costs it more.
+// (Roster's pool polls every 500 ms for due timers where the raw pool uses the 2 s default:
+// neither polls for new work, which arrives by NOTIFY or the pool's own wake-up.)
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { appUrlFor, createPool, migrate, type Pool } from '@roster/db';
 import {
   ExecutorRegistry,
@@ -16,7 +19,7 @@ import {
   startRuns,
 } from '@roster/engine';
 import { runWorkerPool } from '@roster/worker';
-import { run } from 'graphile-worker';
+import { run, type WorkerEvents } from 'graphile-worker';
 import { startBenchPostgres } from './src/bench-postgres.js';
 import { benchEnv, median, printReport, round } from './src/report.js';
 
@@ -25,6 +28,8 @@ const LOCAL_QUEUE = 200;
 const RAW_JOBS = 4000;
 const RUNS10 = 400; // 4,000 steps
 const RUNS1 = 4000;
+// graphile-worker's perfTest runs 20,000 jobs a round.
+const LARGE = 20_000;
 const ROUNDS = 3;
 // 500 samples: the p99 of 100 is their slowest (pct below), one hiccup of the host's.
 const LATENCY_RUNS = 500;
@@ -95,13 +100,14 @@ const preset = {
 };
 
 /** Roster's worker pool, with the same settings as the raw runner's. */
-const startPool = () =>
+const startPool = (events?: WorkerEvents) =>
   runWorkerPool({
     appUrl,
     executors,
     concurrency: CONCURRENCY,
     localQueueSize: LOCAL_QUEUE,
     ...NO_LIMIT,
+    ...(events ? { events } : {}),
   });
 
 async function rawRound(jobs = RAW_JOBS): Promise<number> {
@@ -153,13 +159,23 @@ async function rosterRound(workflowId: string, runs: number): Promise<number> {
     }));
     await startRuns(app, tenantId, batch, NO_LIMIT);
   }
-  // Done when the tenant has no active run left: an index-only probe every 10 ms (a count of
-  // all runs every few ms would take CPU from the two cores both share). A worker runs several
-  // steps of a run in one job, so counting jobs would undercount steps.
+  // Done when the tenant has no active run left: an index-only probe as a job completes (a run
+  // ends only as the job that ran its last step does) and at least every 10 ms, one at a time (a
+  // count of all runs every few ms would take CPU from the two cores both share).
+  const events: WorkerEvents = new EventEmitter();
+  let jobDone = () => {};
+  events.on('job:complete', () => jobDone());
   const start = performance.now();
-  const worker = await startPool();
+  const worker = await startPool(events);
   while ((await owner.query(ACTIVE_SQL, [tenantId])).rows[0].active) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 10);
+      jobDone = () => {
+        clearTimeout(timer);
+        jobDone = () => {};
+        resolve();
+      };
+    });
   }
   const elapsed = performance.now() - start;
   await worker.stop();
@@ -183,14 +199,18 @@ const steps10: number[] = [];
 const connector10: number[] = [];
 const runs1: number[] = [];
 const connector1: number[] = [];
+const rawLarge: number[] = [];
+const runs1Large: number[] = [];
 for (let round_ = 0; round_ < ROUNDS; round_++) {
   raw.push(await rawRound());
   steps10.push((await rosterRound(wf10, RUNS10)) * 10);
   connector10.push((await rosterRound(wfConnector10, RUNS10)) * 10);
   runs1.push(await rosterRound(wf1, RUNS1));
   connector1.push(await rosterRound(wfConnector1, RUNS1));
+  rawLarge.push(await rawRound(LARGE));
+  runs1Large.push(await rosterRound(wf1, LARGE));
   console.log(
-    `round ${round_ + 1}: raw ${round(raw.at(-1) ?? 0, 0)} jobs/s, steps10 ${round(steps10.at(-1) ?? 0, 0)} steps/s, connector steps10 ${round(connector10.at(-1) ?? 0, 0)} steps/s, runs1 ${round(runs1.at(-1) ?? 0, 0)} runs/s, connector runs1 ${round(connector1.at(-1) ?? 0, 0)} runs/s`,
+    `round ${round_ + 1}: raw ${round(raw.at(-1) ?? 0, 0)} jobs/s, steps10 ${round(steps10.at(-1) ?? 0, 0)} steps/s, connector steps10 ${round(connector10.at(-1) ?? 0, 0)} steps/s, runs1 ${round(runs1.at(-1) ?? 0, 0)} runs/s, connector runs1 ${round(connector1.at(-1) ?? 0, 0)} runs/s; rounds of ${LARGE}: raw ${round(rawLarge.at(-1) ?? 0, 0)} jobs/s, runs1 ${round(runs1Large.at(-1) ?? 0, 0)} runs/s`,
   );
 }
 
@@ -239,7 +259,7 @@ console.log(
 await owner.query('VACUUM (ANALYZE)');
 const { start: startLatency, step: stepLatency } = await measureLatency();
 console.log(
-  `spread: raw ${raw.map((v) => round(v, 0)).join('/')}, steps10 ${steps10.map((v) => round(v, 0)).join('/')}, connector steps10 ${connector10.map((v) => round(v, 0)).join('/')}, runs1 ${runs1.map((v) => round(v, 0)).join('/')}, connector runs1 ${connector1.map((v) => round(v, 0)).join('/')}`,
+  `spread: raw ${raw.map((v) => round(v, 0)).join('/')}, steps10 ${steps10.map((v) => round(v, 0)).join('/')}, connector steps10 ${connector10.map((v) => round(v, 0)).join('/')}, runs1 ${runs1.map((v) => round(v, 0)).join('/')}, connector runs1 ${connector1.map((v) => round(v, 0)).join('/')}; rounds of ${LARGE}: raw ${rawLarge.map((v) => round(v, 0)).join('/')}, runs1 ${runs1Large.map((v) => round(v, 0)).join('/')}`,
 );
 await Promise.all([owner.end(), app.end()]);
 await pgInfo.stop();
@@ -252,12 +272,15 @@ printReport({
     steps10_connector_per_s: round(median(connector10), 0),
     runs1_per_s: round(median(runs1), 0),
     runs1_connector_per_s: round(median(connector1), 0),
+    raw_jobs_per_s_rounds_of_20000: round(median(rawLarge), 0),
+    runs1_per_s_rounds_of_20000: round(median(runs1Large), 0),
   },
   ratios: {
     steps10_vs_raw: round(median(steps10) / rawMedian),
     steps10_connector_vs_raw: round(median(connector10) / rawMedian),
     runs1_vs_raw: round(median(runs1) / rawMedian),
     runs1_connector_vs_raw: round(median(connector1) / rawMedian),
+    runs1_vs_raw_rounds_of_20000: round(median(runs1Large) / median(rawLarge)),
   },
   latency_ms: {
     start_p50: round(pct(startLatency, 50)),
@@ -270,7 +293,7 @@ printReport({
     'fsync and synchronous_commit on; concurrency 10, localQueue 200, completeJobBatchDelay 0 for both',
     'jobs/runs enqueued before timing; no-op step = transform of a constant; maxRunsPerTenant raised above the batch',
     'latency: 500 runs, one at a time, on an idle pool after VACUUM (ANALYZE), after 10 uncounted warm-up runs; an earlier line gives the figures right after the rounds, before VACUUM',
-    'throughput: one uncounted warm-up round (a quarter of the work) before the 3 measured rounds',
+    "throughput: one uncounted warm-up round (a quarter of the work) before the 3 measured rounds; 20,000 jobs, steps or runs a round, as graphile-worker's perfTest; *_rounds_of_4000: the same with 4,000, where starting the pool (each round starts one) weighs more",
     'steps10: consecutive transforms chain (commit together, a step run and audit event each); steps10_connector: no-op connector calls, one commit per step',
     'runs1: runs started 1,000 per startRuns call whose first step is pure share start batch jobs of 50 (each run still records its step run and audit events); runs1_connector: a no-op connector step, a job per run',
   ],
