@@ -8,6 +8,7 @@ import {
   quietLogger,
   sweepAdmissions,
   sweepDeadlines,
+  TRANSITION_LANES,
   WorkerStopping,
 } from '@roster/engine';
 import { run, type WorkerEvents } from 'graphile-worker';
@@ -106,6 +107,20 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<Running
           },
         }),
   });
+  // The connections of the transition lanes and of the stopped-runs listener open while
+  // graphile-worker starts (a round trip or two each, and a SCRAM exchange), not once the first
+  // jobs are waiting for them.
+  const opening = Promise.all(
+    Array.from({ length: TRANSITION_LANES }, () =>
+      pool.connect().then(
+        (client) => client.release(),
+        () => {
+          // Postgres unreachable: run() fails too, or the first transition connects again.
+        },
+      ),
+    ),
+  );
+  const listening = listenForRunStops(pool, inFlight);
   // A pool that cannot start (Postgres unreachable) leaves no connections behind.
   const runner = await run({
     connectionString: options.appUrl,
@@ -136,10 +151,13 @@ export async function runWorkerPool(options: WorkerPoolOptions): Promise<Running
       },
     },
   }).catch(async (err: unknown) => {
+    await opening;
+    await (await listening).close();
     await pool.end().catch(() => {});
     throw err;
   });
-  const runStops = await listenForRunStops(pool, inFlight);
+  const runStops = await listening;
+  await opening;
   const timers: NodeJS.Timeout[] = [];
   const safely = (fn: () => Promise<unknown>) => () => {
     fn().catch(() => {

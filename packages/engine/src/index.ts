@@ -108,6 +108,7 @@ export {
 } from './step-runner.js';
 export { sweepAdmissions, sweepDeadlines } from './sweeps.js';
 export type { TransitionResult } from './transition.js';
+export { TRANSITION_LANES } from './transition-batch.js';
 export {
   generateSigningSecret,
   signWebhook,

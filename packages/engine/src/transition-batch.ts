@@ -11,6 +11,9 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
+/** A worker's transition statements in flight at once, by default (TransitionBatcherOptions). */
+export const TRANSITION_LANES = 2;
+
 export interface TransitionBatcherOptions {
   /**
    * Transitions in one statement, beyond which the rest go in another batch (on another lane
@@ -21,7 +24,7 @@ export interface TransitionBatcherOptions {
   maxBatch?: number;
   /**
    * Batches in flight at once, each on its own connection (so Postgres works on them on as many
-   * cores). Default 2.
+   * cores). Default TRANSITION_LANES.
    */
   lanes?: number;
 }
@@ -53,7 +56,7 @@ export class TransitionBatcher {
     options: TransitionBatcherOptions = {},
   ) {
     this.maxBatch = options.maxBatch ?? 100;
-    this.lanes = options.lanes ?? 2;
+    this.lanes = options.lanes ?? TRANSITION_LANES;
   }
 
   apply(spec: TransitionSpec): Promise<string> {
