@@ -11,8 +11,13 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-/** A worker's transition statements in flight at once, by default (TransitionBatcherOptions). */
-export const TRANSITION_LANES = 2;
+/**
+ * A worker's transition statements in flight at once, by default (TransitionBatcherOptions).
+ * Three, not two: while this process hands a returned statement's results on and plans more, two
+ * others keep Postgres busy (on two cores: about 7% more one-step runs/s and 15% more chained
+ * steps/s than with two; four gained nothing more).
+ */
+export const TRANSITION_LANES = 3;
 
 export interface TransitionBatcherOptions {
   /**
