@@ -59,7 +59,10 @@ export const runs = pgTable(
         workflowVersions.version,
       ],
     }),
-    uniqueIndex('runs_idempotency_key').on(t.tenantId, t.idempotencyKey),
+    // Only the runs that have a key (migration 0045).
+    uniqueIndex('runs_idempotency_key')
+      .on(t.tenantId, t.idempotencyKey)
+      .where(sql`idempotency_key IS NOT NULL`),
     // Admission control counts and picks runs per tenant by status.
     index('runs_tenant_status_idx').on(t.tenantId, t.status, t.createdAt),
     index('runs_active_deadline_idx')
