@@ -121,13 +121,15 @@ export class TransitionBatcher {
     handBack();
   }
 
-  /** Applies a batch; resolves to what hands its results to its callers. */
+  /**
+   * Applies a batch; resolves to what hands its results to its callers. A lone transition that
+   * fails rejects, and flush hands its caller the error.
+   */
   private async send(batch: Pending[]): Promise<() => void> {
     if (batch.length === 1 && (batch[0] as Pending).specs.length === 1) {
       const only = batch[0] as Pending;
-      const result = transitionRaw(this.pool, only.specs[0] as TransitionSpec).then((r) => [r]);
-      await result.catch(() => {});
-      return () => void settle(only, result);
+      const result = await transitionRaw(this.pool, only.specs[0] as TransitionSpec);
+      return () => only.resolve([result]);
     }
     // Two batches lock runs in the same order, so lanes cannot deadlock each other on runs.
     const runOf = (p: Pending) => (p.specs[0] as TransitionSpec).run;
