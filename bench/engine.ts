@@ -313,7 +313,7 @@ printReport({
     'fsync and synchronous_commit on; concurrency 10, localQueue 200, completeJobBatchDelay 0 for both',
     'jobs/runs enqueued before timing; no-op step = transform of a constant; maxRunsPerTenant raised above the batch',
     'latency: 500 runs, one at a time, on an idle pool after VACUUM (ANALYZE), after 10 uncounted warm-up runs; an earlier line gives the figures right after the rounds, before VACUUM',
-    "throughput: one uncounted warm-up round (a quarter of the work) before the 3 measured rounds; 20,000 jobs, steps or runs a round, as graphile-worker's perfTest; *_rounds_of_4000: the same with 4,000, where starting the pool (each round starts one) weighs more",
+    "throughput: one uncounted warm-up round (a quarter of the work) before the 3 measured rounds of 4,000 jobs, steps or runs; each round starts its worker pool; *_rounds_of_20000: raw and runs1 in 3 rounds of 20,000 (graphile-worker's perfTest size), run afterwards on a vacuumed database",
     'steps10: consecutive transforms chain (commit together, a step run and audit event each); steps10_connector: no-op connector calls, one commit per step',
     'runs1: runs started 1,000 per startRuns call whose first step is pure share start batch jobs of 50 (each run still records its step run and audit events); runs1_connector: a no-op connector step, a job per run',
   ],
