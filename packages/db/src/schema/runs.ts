@@ -97,11 +97,9 @@ export const stepRuns = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
+    // No foreign key to runs: the engine writes a step run only with its run locked, and a
+    // trigger deletes a deleted run's step runs (migration 0046).
     primaryKey({ columns: [t.tenantId, t.runId, t.stepId] }),
-    foreignKey({
-      columns: [t.tenantId, t.runId],
-      foreignColumns: [runs.tenantId, runs.id],
-    }).onDelete('cascade'),
   ],
 );
 
