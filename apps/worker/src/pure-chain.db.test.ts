@@ -6,6 +6,7 @@ import {
   createWorkflow,
   installLedger,
   runReaching,
+  seededRandom,
   testExecutors,
   waitFor,
 } from '../test/fixtures.js';
@@ -564,5 +565,60 @@ describe('roster_engine_terminal_groups', () => {
       firsts: [2],
       lasts: [2],
     });
+  });
+
+  it('finds, in statements without chains, each spec that ends its run plainly (generated)', async () => {
+    // Statements of one-step runs take their own path (migration 0048). Checked against the rule
+    // itself on generated statements: mixed runs, tenants, statuses and extra keys.
+    const random = seededRandom(48);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+    const runs = [a, b, randomUUID(), randomUUID(), randomUUID()];
+    const tenants = [tenant.id, other.id];
+    const excluded = [
+      'jobs',
+      'inlineJob',
+      'lockFor',
+      'review',
+      'closeReview',
+      'expectWaiting',
+      'attemptError',
+      'error',
+      'notify',
+      'wakeAt',
+      'runError',
+      'failedStep',
+    ];
+    // Half the specs carry none of these keys; the others one, which leaves them out.
+    const extras = [
+      ...excluded.map(() => ({})),
+      ...excluded.map((k) => ({ [k]: k === 'jobs' ? [] : 'x' })),
+    ];
+    for (let n = 0; n < 300; n++) {
+      const specs = Array.from({ length: 1 + Math.floor(random() * 8) }, () => {
+        const spec: Record<string, unknown> = {
+          tenant: pick(tenants),
+          run: pick(runs),
+          step: 's',
+          stepStatus: pick(['succeeded', 'succeeded', 'failed', 'retrying']),
+          ...pick(extras),
+        };
+        const runStatus = pick(['succeeded', 'succeeded', 'running', undefined]);
+        if (runStatus) spec.runStatus = runStatus;
+        if (random() < 0.05) delete spec.step;
+        return spec;
+      });
+      const plain = (spec: Record<string, unknown>) =>
+        spec.stepStatus === 'succeeded' &&
+        spec.runStatus === 'succeeded' &&
+        'step' in spec &&
+        !excluded.some((k) => k in spec);
+      const expected = specs.flatMap((spec, i) =>
+        plain(spec) &&
+        specs.filter((o) => o.run === spec.run && o.tenant === spec.tenant).length === 1
+          ? [i + 1]
+          : [],
+      );
+      expect(await groups(specs)).toEqual({ firsts: expected, lasts: expected });
+    }
   });
 });
