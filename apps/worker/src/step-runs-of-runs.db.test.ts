@@ -50,6 +50,30 @@ async function stepRunCount(runId: string): Promise<number> {
   return rows[0].n;
 }
 
+/**
+ * Deletes runs in one transaction of the owner's, as `role` when given, with `tenantId` as the
+ * transaction's tenant: the runs deleted, and the tenant setting once they are.
+ */
+async function deleteRuns(runIds: string[], tenantId: string, role?: string) {
+  const client = await db.ownerPool.connect();
+  try {
+    await client.query('BEGIN');
+    if (role) await client.query(`SET LOCAL ROLE ${role}`);
+    await client.query(`SELECT set_config('app.tenant_id', $1, true)`, [tenantId]);
+    const { rowCount } = await client.query('DELETE FROM runs WHERE id = ANY ($1::uuid[])', [
+      runIds,
+    ]);
+    const { rows } = await client.query(`SELECT current_setting('app.tenant_id') AS t`);
+    await client.query('COMMIT');
+    return { deleted: rowCount ?? 0, tenantSetting: rows[0].t as string };
+  } catch (err) {
+    await client.query('ROLLBACK');
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
 /** The transition that would record step `step` of `runId` and end the run. */
 const ending = (tenantId: string, runId: string, step: string) => ({
   tenant: tenantId,
@@ -117,18 +141,8 @@ describe('step runs without a foreign key to runs', () => {
     expect(await stepRunCount(gone2)).toBe(2);
     // The deleting transaction's own tenant setting (another tenant's) is given back.
     const callerTenant = randomUUID();
-    const client = await db.ownerPool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query(`SELECT set_config('app.tenant_id', $1, true)`, [callerTenant]);
-      await client.query('DELETE FROM runs WHERE id = ANY ($1::uuid[])', [[gone, gone2]]);
-      const { rows } = await client.query(`SELECT current_setting('app.tenant_id') AS t`);
-      expect(rows[0].t).toBe(callerTenant);
-      await client.query('COMMIT');
-    } finally {
-      await client.query('ROLLBACK').catch(() => {});
-      client.release();
-    }
+    const { tenantSetting } = await deleteRuns([gone, gone2], callerTenant);
+    expect(tenantSetting).toBe(callerTenant);
     expect(await stepRunCount(gone)).toBe(0);
     expect(await stepRunCount(gone2)).toBe(0);
     expect(await stepRunCount(kept)).toBe(2);
@@ -146,21 +160,9 @@ describe('step runs without a foreign key to runs', () => {
       );
       const mine = await endedRun(tenant.id);
       const theirs = await endedRun(other.id);
-      const client = await db.ownerPool.connect();
-      try {
-        await client.query('BEGIN');
-        await client.query(`SET LOCAL ROLE ${role}`);
-        await client.query(`SELECT set_config('app.tenant_id', $1, true)`, [tenant.id]);
-        const { rowCount } = await client.query('DELETE FROM runs WHERE id = ANY ($1::uuid[])', [
-          [mine, theirs],
-        ]);
-        // Row security let it delete its tenant's run only.
-        expect(rowCount).toBe(1);
-        await client.query('COMMIT');
-      } finally {
-        await client.query('ROLLBACK').catch(() => {});
-        client.release();
-      }
+      // Row security lets it delete its tenant's run only.
+      const { deleted } = await deleteRuns([mine, theirs], tenant.id, role);
+      expect(deleted).toBe(1);
       expect(await stepRunCount(mine)).toBe(0);
       expect(await stepRunCount(theirs)).toBe(2);
     } finally {
