@@ -143,7 +143,7 @@ export async function planSucceed(
   } else if (next.kind === 'end') {
     spec.runStatus = 'succeeded';
     spec.runOutput = await runOutput(base, output, client);
-    spec.audit?.push({ kind: 'run.succeeded', data: {} });
+    spec.audit?.push({ kind: 'run.succeeded' });
   } else {
     endRun(
       spec,

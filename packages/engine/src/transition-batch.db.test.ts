@@ -117,4 +117,51 @@ describe('TransitionBatcher', () => {
     expect(log).toEqual(['send']);
     expect(results.every((r) => r.startsWith('applied'))).toBe(true);
   });
+
+  it('records a first attempt and generation it was not sent, and later ones as sent', async () => {
+    const [first, retried, rerun] = await runningRuns(3);
+    await db.ownerPool.query('UPDATE runs SET generation = 1 WHERE id = $1', [rerun]);
+    const sent: string[] = [];
+    const pool = new Proxy(db.appPool, {
+      get(target, key, receiver) {
+        if (key === 'query') {
+          return (config: { values?: unknown[] }, ...rest: unknown[]) => {
+            sent.push(String(config.values?.[0]));
+            return (target.query as (...a: unknown[]) => unknown).call(target, config, ...rest);
+          };
+        }
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    const batcher = new TransitionBatcher(pool, { maxBatch: 3, lanes: 1 });
+    const results = await Promise.all([
+      batcher.apply(succeeded(first as string)),
+      batcher.apply({ ...succeeded(retried as string), attempt: 3 }),
+      batcher.apply({ ...succeeded(rerun as string), generation: 1 }),
+    ]);
+    expect(results.every((r) => r.startsWith('applied'))).toBe(true);
+    // One statement, whose specs leave out what Postgres reads when it is absent.
+    expect(sent).toHaveLength(1);
+    const specs = JSON.parse(sent[0] as string) as Array<Record<string, unknown>>;
+    const byRun = new Map(specs.map((s) => [s.run, s]));
+    expect(byRun.get(first)).not.toHaveProperty('attempt');
+    expect(byRun.get(first)).not.toHaveProperty('generation');
+    expect(byRun.get(retried)).toMatchObject({ attempt: 3 });
+    expect(byRun.get(rerun)).toMatchObject({ generation: 1 });
+    const { rows } = await db.ownerPool.query(
+      'SELECT run_id, attempt, generation FROM step_runs WHERE run_id = ANY ($1::uuid[])',
+      [[first, retried, rerun]],
+    );
+    const recorded = new Map(rows.map((r) => [r.run_id, [r.attempt, r.generation]]));
+    expect([first, retried, rerun].map((run) => recorded.get(run))).toEqual([
+      [1, 0],
+      [3, 0],
+      [1, 1],
+    ]);
+    const audit = await db.ownerPool.query(
+      `SELECT data FROM audit_events WHERE run_id = $1 AND kind = 'run.succeeded'`,
+      [first],
+    );
+    expect(audit.rows.map((r) => r.data)).toEqual([{}]);
+  });
 });

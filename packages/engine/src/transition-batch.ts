@@ -1,5 +1,5 @@
 import type { Pool } from '@roster/db';
-import { type TransitionSpec, transitionRaw } from './transition.js';
+import { type TransitionSpec, transitionRaw, wireSpec } from './transition.js';
 
 const BATCH_SQL = 'SELECT roster_engine_transitions($1::jsonb) AS results';
 
@@ -159,7 +159,7 @@ async function transitions(pool: Pool, specs: TransitionSpec[]): Promise<string[
   const { rows } = await pool.query<{ results: string[] }>({
     name: 'roster_engine_transitions',
     text: BATCH_SQL,
-    values: [JSON.stringify(specs)],
+    values: [JSON.stringify(specs.map(wireSpec))],
   });
   return rows[0]?.results ?? [];
 }

@@ -91,12 +91,28 @@ export function parseTransitionResult(raw: string | undefined): {
   };
 }
 
+/**
+ * A spec as roster_engine_transition(s) take it: without an attempt of 1 or a generation of 0,
+ * which they read when these are absent. Postgres parses every byte of a statement's specs, and
+ * most specs are of a first attempt in a run's first generation. With the run's end audited
+ * without an empty data object (step-plans.ts), a hundred one-step runs' specs went from 31.2 to
+ * 27.5 kB, and their statement took about 3% less time (decision 0005, thirteenth session).
+ */
+export function wireSpec(spec: TransitionSpec): Partial<TransitionSpec> {
+  if (spec.attempt !== 1 && spec.generation !== 0) return spec;
+  const { attempt, generation, ...rest } = spec;
+  const wire: Partial<TransitionSpec> = rest;
+  if (attempt !== 1) wire.attempt = attempt;
+  if (generation !== 0) wire.generation = generation;
+  return wire;
+}
+
 /** Runs one transition: its own transaction (a single statement), a prepared statement. */
 export async function transitionRaw(pool: Pool, spec: TransitionSpec): Promise<string> {
   const { rows } = await pool.query<{ result: string }>({
     name: 'roster_engine_transition',
     text: TRANSITION_SQL,
-    values: [JSON.stringify(spec)],
+    values: [JSON.stringify(wireSpec(spec))],
   });
   return rows[0]?.result ?? 'missing';
 }
