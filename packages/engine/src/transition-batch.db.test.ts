@@ -32,6 +32,8 @@ async function runningRuns(n: number): Promise<string[]> {
     db.appPool,
     tenant.id,
     Array.from({ length: n }, () => ({ workflowId, input: {} })),
+    // All of them running, not queued behind the default run limit.
+    { maxRunsPerTenant: 1_000 },
   );
   return started.map((s) => s.runId);
 }
@@ -116,6 +118,17 @@ describe('TransitionBatcher', () => {
     const results = await Promise.all(runs.map((run) => batcher.apply(succeeded(run))));
     expect(log).toEqual(['send']);
     expect(results.every((r) => r.startsWith('applied'))).toBe(true);
+  });
+
+  it('puts up to 200 transitions in a statement by default', async () => {
+    const runs = await runningRuns(250);
+    const log: string[] = [];
+    const batcher = new TransitionBatcher(recording(log));
+    const results = await Promise.all(runs.map((run) => batcher.apply(succeeded(run))));
+    // 200 go at once; the other 50, asked for in the same turn, in a second statement.
+    expect(log).toEqual(['send', 'send']);
+    expect(results.every((r) => r.startsWith('applied'))).toBe(true);
+    expect(await statuses(runs)).toEqual(Array(250).fill('succeeded'));
   });
 
   it('records a first attempt and generation it was not sent, and later ones as sent', async () => {
