@@ -52,14 +52,15 @@ const succeeded = (run: string): TransitionSpec => ({
   audit: [{ kind: 'step.succeeded', data: { step: 's1' } }, { kind: 'run.succeeded' }],
 });
 
-/** The app pool, recording in `log` when a statement is sent. */
-function recording(log: string[]): Pool {
+/** The app pool, recording in `log` when a statement is sent, and in `sent` its parameter. */
+function recording(log: string[], sent: string[] = []): Pool {
   const pool = db.appPool;
   return new Proxy(pool, {
     get(target, key, receiver) {
       if (key === 'query') {
         return (...args: unknown[]) => {
           log.push('send');
+          sent.push(String((args[0] as { values?: unknown[] }).values?.[0]));
           return (target.query as (...a: unknown[]) => unknown).apply(target, args);
         };
       }
@@ -135,18 +136,7 @@ describe('TransitionBatcher', () => {
     const [first, retried, rerun] = await runningRuns(3);
     await db.ownerPool.query('UPDATE runs SET generation = 1 WHERE id = $1', [rerun]);
     const sent: string[] = [];
-    const pool = new Proxy(db.appPool, {
-      get(target, key, receiver) {
-        if (key === 'query') {
-          return (config: { values?: unknown[] }, ...rest: unknown[]) => {
-            sent.push(String(config.values?.[0]));
-            return (target.query as (...a: unknown[]) => unknown).call(target, config, ...rest);
-          };
-        }
-        return Reflect.get(target, key, receiver);
-      },
-    });
-    const batcher = new TransitionBatcher(pool, { maxBatch: 3, lanes: 1 });
+    const batcher = new TransitionBatcher(recording([], sent), { maxBatch: 3, lanes: 1 });
     const results = await Promise.all([
       batcher.apply(succeeded(first as string)),
       batcher.apply({ ...succeeded(retried as string), attempt: 3 }),
