@@ -24,6 +24,7 @@ import {
   stepJob,
   type TransitionResult,
   type TransitionSpec,
+  wireSpec,
 } from './transition.js';
 
 /**
@@ -70,7 +71,7 @@ export async function transitionIn(tx: FlowTx, spec: TransitionSpec): Promise<Tr
   if (tx.notify) spec.notify = true;
   const { rows } = await tx.client.query<{ result: string }>(
     'SELECT roster_engine_transition($1::jsonb) AS result',
-    [JSON.stringify(spec)],
+    [JSON.stringify(wireSpec(spec))],
   );
   const { result } = parseTransitionResult(rows[0]?.result);
   if (result === 'applied') tx.woken += runnableJobs(spec);
